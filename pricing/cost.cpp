@@ -1,0 +1,51 @@
+#include "cost.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace tokenmeter {
+namespace {
+
+constexpr std::uint64_t max_cost = std::numeric_limits<std::int64_t>::max();
+
+// tokens x rate, or max_cost when the product does not fit: an overflowing bill must
+// read as "huge", never wrap round to a small or negative number.
+std::uint64_t saturating_term(std::uint64_t tokens, std::int64_t rate) noexcept {
+  if (rate <= 0 || tokens == 0) {
+    return 0;
+  }
+  const auto unsigned_rate = static_cast<std::uint64_t>(rate);
+  if (tokens > max_cost / unsigned_rate) {
+    return max_cost;
+  }
+  return tokens * unsigned_rate;
+}
+
+} // namespace
+
+std::int64_t cost_pico_usd(const token_usage& usage, const model_rates& rates) noexcept {
+  const std::uint64_t prompt = usage.prompt_tokens.value_or(0);
+  const std::uint64_t cached = usage.cached_prompt_tokens.value_or(0);
+  const std::uint64_t written = usage.cache_write_tokens.value_or(0);
+  // Both conventions are normalised so that prompt_tokens includes cache reads and
+  // writes; the clamp only guards against an upstream reporting more cache than prompt.
+  const std::uint64_t cache_total = cached > std::numeric_limits<std::uint64_t>::max() - written
+                                        ? std::numeric_limits<std::uint64_t>::max()
+                                        : cached + written;
+  const std::uint64_t uncached = prompt > cache_total ? prompt - cache_total : 0;
+
+  // Reasoning tokens are a subset of completion_tokens, so they are never added again.
+  const std::uint64_t terms[] = {
+      saturating_term(uncached, rates.input),
+      saturating_term(cached, rates.cached_input),
+      saturating_term(written, rates.cache_write),
+      saturating_term(usage.completion_tokens.value_or(0), rates.output),
+  };
+  std::uint64_t total = 0;
+  for (const std::uint64_t term : terms) {
+    total = term > max_cost - total ? max_cost : total + term;
+  }
+  return static_cast<std::int64_t>(total);
+}
+
+} // namespace tokenmeter

@@ -1,0 +1,24 @@
+#pragma once
+
+#include "token_usage.hpp"
+
+#include <cstdint>
+
+namespace tokenmeter {
+
+/// Prices of one model in micro-USD per 1M tokens, so that tokens x rate is an exact
+/// count of pico-USD (1e-12 USD).
+struct model_rates {
+  std::int64_t input = 0;        ///< uncached prompt tokens
+  std::int64_t cached_input = 0; ///< prompt tokens read from a cache
+  std::int64_t cache_write = 0;  ///< prompt tokens written to a cache
+  std::int64_t output = 0;       ///< completion tokens, reasoning included
+  friend bool operator==(const model_rates&, const model_rates&) = default;
+};
+
+/// The exact cost in pico-USD: uncached prompt x input + cached x cached_input
+/// + cache_write x cache_write + completion x output. Unset counts and negative rates
+/// count as zero; the result saturates at INT64_MAX instead of wrapping.
+std::int64_t cost_pico_usd(const token_usage& usage, const model_rates& rates) noexcept;
+
+} // namespace tokenmeter
