@@ -1,0 +1,80 @@
+#include "raw_usage.hpp"
+
+#include "usage_extractor.hpp"
+
+#include <limits>
+
+namespace tokenmeter {
+
+namespace {
+
+using count_field = std::optional<std::uint64_t> raw_usage::*;
+
+std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) noexcept {
+  return a > std::numeric_limits<std::uint64_t>::max() - b ? std::numeric_limits<std::uint64_t>::max()
+                                                           : a + b;
+}
+
+/// total_tokens is authoritative: a gap above prompt + completion is output the upstream
+/// did not itemise (Gemini's thinking, xAI's reasoning outside completion_tokens).
+bool book_total_gap(std::optional<std::uint64_t> total, token_usage& usage) noexcept {
+  if (!total || !usage.prompt_tokens || !usage.completion_tokens) {
+    return false;
+  }
+  const std::uint64_t itemised = saturating_add(*usage.prompt_tokens, *usage.completion_tokens);
+  if (*total <= itemised) {
+    return false;
+  }
+  const std::uint64_t gap = *total - itemised;
+  usage.completion_tokens = *usage.completion_tokens + gap;
+  // A reasoning count equal to the gap was reported beside completion_tokens, not inside
+  // it; any other gap is hidden reasoning on top of what was itemised.
+  if (usage.reasoning_tokens != gap) {
+    usage.reasoning_tokens = saturating_add(usage.reasoning_tokens.value_or(0), gap);
+  }
+  return true;
+}
+
+} // namespace
+
+void raw_usage::merge(const raw_usage& later) {
+  for (count_field field : {&raw_usage::input, &raw_usage::output, &raw_usage::total, &raw_usage::cached,
+                            &raw_usage::cache_hit, &raw_usage::cached_flat, &raw_usage::cache_read,
+                            &raw_usage::cache_write, &raw_usage::reasoning}) {
+    if (later.*field) {
+      this->*field = later.*field;
+    }
+  }
+  seen = seen || later.seen;
+}
+
+normalised_usage normalise(api_schema schema, const raw_usage& raw) noexcept {
+  normalised_usage result;
+  token_usage& usage = result.usage;
+  switch (schema) {
+  case api_schema::anthropic_messages:
+    // Anthropic's input_tokens excludes both cache reads and cache writes.
+    if (raw.input || raw.cache_read || raw.cache_write) {
+      usage.prompt_tokens = saturating_add(
+          saturating_add(raw.input.value_or(0), raw.cache_read.value_or(0)), raw.cache_write.value_or(0));
+    }
+    usage.cached_prompt_tokens = raw.cache_read;
+    usage.cache_write_tokens = raw.cache_write;
+    break;
+  case api_schema::openai_responses:
+    usage.prompt_tokens = raw.input;
+    usage.cached_prompt_tokens = raw.cached;
+    break;
+  case api_schema::openai_chat:
+    usage.prompt_tokens = raw.input;
+    usage.cached_prompt_tokens = raw.cached ? raw.cached : raw.cache_hit ? raw.cache_hit : raw.cached_flat;
+    break;
+  }
+  // A usage object without an output count (embeddings) reports zero output, not an unknown.
+  usage.completion_tokens = raw.output ? raw.output : raw.seen ? std::optional<std::uint64_t>{0} : std::nullopt;
+  usage.reasoning_tokens = raw.reasoning;
+  result.total_gap_booked = book_total_gap(raw.total, usage);
+  return result;
+}
+
+} // namespace tokenmeter

@@ -1,0 +1,43 @@
+#pragma once
+
+#include "token_usage.hpp"
+#include "usage_extractor.hpp"
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace tokenmeter {
+
+/// What the tap learned from one response once it ended.
+struct tap_result {
+  token_usage usage;
+  usage_source source = usage_source::missing;
+  std::string model;            ///< the response's own model, empty if it named none
+  bool streamed = false;        ///< the body was an event stream (SSE or NDJSON)
+  bool stream_complete = false; ///< a terminal marker was seen ([DONE], message_stop, ...)
+};
+
+/// Reads a copy of the response body bytes that the relay forwards, in the pieces the
+/// relay happens to read them, and extracts the usage. It never alters or holds the
+/// relayed bytes: it keeps only a partial SSE line, a bounded copy of a JSON body and
+/// decoder state. One tap per response; not thread-safe (it lives on the session's strand).
+class usage_tap {
+public:
+  /// content_type and content_encoding are the response's header values (may be empty).
+  usage_tap(api_schema schema, std::string_view content_type, std::string_view content_encoding);
+  ~usage_tap();
+  usage_tap(const usage_tap&) = delete;
+  usage_tap& operator=(const usage_tap&) = delete;
+
+  /// One piece of the body, as forwarded (still content-encoded, already de-chunked).
+  void feed(std::string_view bytes);
+  /// The body ended (or the exchange ended early); returns what was found.
+  tap_result finish();
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace tokenmeter

@@ -1,0 +1,240 @@
+#include "usage_tap.hpp"
+
+#include "metering_test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace tokenmeter {
+namespace {
+
+constexpr std::optional<std::uint64_t> unset = std::nullopt;
+constexpr std::string_view sse = "text/event-stream; charset=utf-8";
+constexpr std::string_view json = "application/json";
+constexpr std::string_view ndjson = "application/x-ndjson";
+
+token_usage counts(std::optional<std::uint64_t> prompt, std::optional<std::uint64_t> cached,
+                   std::optional<std::uint64_t> cache_write, std::optional<std::uint64_t> completion,
+                   std::optional<std::uint64_t> reasoning) {
+  return token_usage{prompt, cached, cache_write, completion, reasoning};
+}
+
+/// A recorded-shape response body and the record the tap must produce from it.
+struct fixture_case {
+  std::string file; ///< under tests/fixtures
+  api_schema schema;
+  std::string_view content_type;
+  token_usage usage;
+  usage_source source;
+  std::string model;
+  bool streamed;
+  bool complete;
+};
+
+void PrintTo(const fixture_case& c, std::ostream* out) { *out << c.file; }
+
+const std::vector<fixture_case>& fixture_cases() {
+  using enum api_schema;
+  const auto reported = usage_source::reported;
+  const auto missing = usage_source::missing;
+  static const std::vector<fixture_case> cases{
+      {"openai_chat/unstreamed.json", openai_chat, json, counts(1125, 1024, unset, 212, 128), reported, "gpt-5-mini-2025-08-07", false, false},
+      {"openai_chat/stream_without_usage.sse", openai_chat, sse, token_usage{}, missing, "gpt-5-nano-2025-08-07", true, true},
+      {"openai_chat/stream_include_usage.sse", openai_chat, sse, counts(12, 0, unset, 100, 96), reported, "gpt-5-nano-2025-08-07", true, true},
+      {"openai_chat/stream_usage_in_content.sse", openai_chat, sse, token_usage{}, missing, "gpt-5-nano-2025-08-07", true, true},
+      {"openai_completions/unstreamed.json", openai_chat, json, counts(31, unset, unset, 25, unset), reported, "babbage:2023-07-21-v2", false, false},
+      {"openai_completions/stream_include_usage.sse", openai_chat, sse, counts(31, unset, unset, 25, unset), reported, "babbage:2023-07-21-v2", true, true},
+      {"openai_completions/stream_without_usage.sse", openai_chat, sse, token_usage{}, missing, "babbage:2023-07-21-v2", true, true},
+      {"openai_embeddings/batched.json", openai_chat, json, counts(14, unset, unset, 0, unset), reported, "text-embedding-3-small", false, false},
+      {"azure/unstreamed.json", openai_chat, json, counts(8, 0, unset, 271, 192), reported, "gpt-5-nano-2025-08-07", false, false},
+      {"azure/stream_include_usage.sse", openai_chat, sse, counts(14, 0, unset, 9, 0), reported, "gpt-4o-2024-11-20", true, true},
+      {"openai_responses/unstreamed.json", openai_responses, json, counts(1380, 1152, unset, 310, 192), reported, "gpt-5-mini-2025-08-07", false, false},
+      {"openai_responses/stream_completed.sse", openai_responses, sse, counts(18, 0, unset, 80, 0), reported, "gpt-4.1-nano-2025-04-14", true, true},
+      {"openai_responses/stream_incomplete.sse", openai_responses, sse, counts(42, 0, unset, 256, 200), reported, "gpt-4.1-nano-2025-04-14", true, true},
+      {"openai_responses/stream_failed.sse", openai_responses, sse, token_usage{}, missing, "gpt-4.1-nano-2025-04-14", true, true},
+      {"anthropic/unstreamed.json", anthropic_messages, json, counts(2224, 2210, 0, 57, unset), reported, "claude-sonnet-4-20250514", false, false},
+      {"anthropic/unstreamed_cache_write.json", anthropic_messages, json, counts(3020, 0, 3000, 90, unset), reported, "claude-sonnet-4-20250514", false, false},
+      {"anthropic/stream.sse", anthropic_messages, sse, counts(2224, 2210, 0, 57, unset), reported, "claude-sonnet-4-20250514", true, true},
+      {"anthropic/stream_output_only_delta.sse", anthropic_messages, sse, counts(2224, 2210, 0, 57, unset), reported, "claude-sonnet-4-20250514", true, true},
+      // Cut off by an error: the input side is known, output is message_start's provisional count.
+      {"anthropic/stream_overloaded_error.sse", anthropic_messages, sse, counts(2224, 2210, 0, 2, unset), reported, "claude-sonnet-4-20250514", true, false},
+      {"vllm/continuous_usage.sse", openai_chat, sse, counts(16, unset, unset, 3, unset), reported, "meta-llama/Llama-3.1-8B-Instruct", true, true},
+      {"groq/stream_x_groq.sse", openai_chat, sse, counts(18, unset, unset, 73, unset), reported, "llama-3.1-8b-instant", true, true},
+      {"deepseek/unstreamed_after_blank_lines.json", openai_chat, json, counts(1100, 1024, unset, 185, 160), reported, "deepseek-reasoner", false, false},
+      {"deepseek/stream_keep_alive_hit_fields.sse", openai_chat, sse, counts(600, 512, unset, 40, unset), reported, "deepseek-chat", true, true},
+      {"mistral/stream_usage_on_finish_chunk.sse", openai_chat, sse, counts(20, 10, unset, 18, unset), reported, "mistral-small-latest", true, true},
+      {"gemini/stream_thinking_outside_completion.sse", openai_chat, sse, counts(9, unset, unset, 393, 387), reported, "gemini-2.5-flash", true, true},
+      {"together/stream_big_seed.sse", openai_chat, sse, counts(25, 0, unset, 50, unset), reported, "meta-llama/Llama-3.3-70B-Instruct-Turbo", true, true},
+      {"openrouter/stream_processing_comments.sse", openai_chat, sse, counts(1940, 1536, unset, 120, 0), reported, "anthropic/claude-sonnet-4", true, true},
+      {"llamacpp/unstreamed.json", openai_chat, json, counts(248, unset, unset, 35, unset), reported, "qwen2.5-7b-instruct", false, false},
+      {"llamacpp/stream_crlf_ping.sse", openai_chat, sse, counts(248, unset, unset, 35, unset), reported, "qwen2.5-7b-instruct", true, true},
+      {"ollama/native_chat.ndjson", openai_chat, ndjson, counts(26, unset, unset, 48, unset), reported, "llama3.1:8b", true, true},
+      {"ollama/v1_stream_include_usage.sse", openai_chat, sse, counts(26, unset, unset, 48, unset), reported, "llama3.1:8b", true, true},
+      {"errors/openai_error_body.json", openai_chat, json, token_usage{}, missing, "", false, false},
+      // An error body on a streaming request: the header says SSE, the body is JSON.
+      {"errors/openai_error_body.json", openai_chat, sse, token_usage{}, missing, "", false, false},
+      {"errors/openai_midstream_error.sse", openai_chat, sse, token_usage{}, missing, "gpt-5-nano-2025-08-07", true, false},
+      // An event stream labelled as JSON by a relay.
+      {"openai_chat/stream_include_usage.sse", openai_chat, json, counts(12, 0, unset, 100, 96), reported, "gpt-5-nano-2025-08-07", true, true},
+  };
+  return cases;
+}
+
+void expect_record(const tap_result& result, const fixture_case& c) {
+  EXPECT_EQ(result.usage, c.usage);
+  EXPECT_EQ(result.source, c.source);
+  EXPECT_EQ(result.model, c.model);
+  EXPECT_EQ(result.streamed, c.streamed);
+  EXPECT_EQ(result.stream_complete, c.complete);
+}
+
+class UsageTapFixture : public ::testing::TestWithParam<fixture_case> {
+protected:
+  tap_result run(const std::vector<std::string_view>& pieces) const {
+    return test::run_tap(GetParam().schema, GetParam().content_type, "", pieces);
+  }
+  const std::string body_ = test::read_fixture(GetParam().file);
+};
+
+TEST_P(UsageTapFixture, OnePieceGivesTheExpectedRecord) {
+  expect_record(run({body_}), GetParam());
+}
+
+TEST_P(UsageTapFixture, OneBytePiecesGiveTheExpectedRecord) {
+  expect_record(run(test::cut_every(body_, 1)), GetParam());
+}
+
+TEST_P(UsageTapFixture, EverySplitIntoTwoPiecesGivesTheExpectedRecord) {
+  for (std::size_t at = 0; at <= body_.size(); ++at) {
+    SCOPED_TRACE("split at " + std::to_string(at));
+    expect_record(run(test::cut(body_, {at})), GetParam());
+  }
+}
+
+TEST_P(UsageTapFixture, GzipBodyCutIntoRandomPiecesGivesTheExpectedRecord) {
+  const std::string compressed = test::gzip(body_);
+  for (std::uint32_t seed = 1; seed <= 5; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    expect_record(test::run_tap(GetParam().schema, GetParam().content_type, "gzip",
+                                test::cut_randomly(compressed, seed, 13)),
+                  GetParam());
+  }
+}
+
+std::string case_name(const ::testing::TestParamInfo<fixture_case>& info) {
+  std::string name = std::to_string(info.index) + "_" + info.param.file;
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) {
+      c = '_';
+    }
+  }
+  return name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Dialects, UsageTapFixture, ::testing::ValuesIn(fixture_cases()), case_name);
+
+// --- behaviours of the tap itself ---
+
+constexpr std::string_view small_body = R"({"model":"m","usage":{"prompt_tokens":3,"completion_tokens":4}})";
+
+TEST(UsageTap, AnEmptyBodyHasMissingUsage) {
+  const tap_result result = test::run_tap(api_schema::openai_chat, json, "", {});
+  EXPECT_EQ(result.source, usage_source::missing);
+  EXPECT_FALSE(result.usage.any());
+  EXPECT_FALSE(result.streamed);
+}
+
+TEST(UsageTap, SkipsLeadingWhitespaceAndAByteOrderMarkBeforeJson) {
+  const std::string body = "\xEF\xBB\xBF \r\n\t" + std::string(small_body);
+  const tap_result result = test::run_tap(api_schema::openai_chat, json, "", test::cut_every(body, 1));
+  EXPECT_EQ(result.usage, counts(3, unset, unset, 4, unset));
+}
+
+TEST(UsageTap, AJsonBodyOverTheCapHasMissingUsage) {
+  // The usage is complete and valid, but only after 9 MiB of content.
+  const std::string body = R"({"model":"m","choices":[{"text":")" + std::string(9 << 20, 'a') +
+                           R"("}],"usage":{"prompt_tokens":3,"completion_tokens":4}})";
+  const tap_result result = test::run_tap(api_schema::openai_chat, json, "", test::cut_every(body, 64 << 10));
+  EXPECT_EQ(result.source, usage_source::missing);
+  EXPECT_FALSE(result.usage.any());
+}
+
+TEST(UsageTap, AJsonBodyJustUnderTheCapIsRead) {
+  const std::string head = R"({"model":"m","usage":{"prompt_tokens":3,"completion_tokens":4},"pad":")";
+  const std::string body = head + std::string((8 << 20) - head.size() - 2, 'a') + "\"}";
+  ASSERT_EQ(body.size(), std::size_t{8} << 20);
+  const tap_result result = test::run_tap(api_schema::openai_chat, json, "", test::cut_every(body, 64 << 10));
+  EXPECT_EQ(result.usage, counts(3, unset, unset, 4, unset));
+}
+
+TEST(UsageTap, ReadsAZlibWrappedDeflateBody) {
+  const tap_result result = test::run_tap(api_schema::openai_chat, json, "deflate",
+                                          test::cut_every(test::compress(small_body, 15), 2));
+  EXPECT_EQ(result.usage, counts(3, unset, unset, 4, unset));
+}
+
+TEST(UsageTap, ReadsARawDeflateBody) {
+  const tap_result result = test::run_tap(api_schema::openai_chat, json, "deflate",
+                                          test::cut_every(test::compress(small_body, -15), 2));
+  EXPECT_EQ(result.usage, counts(3, unset, unset, 4, unset));
+}
+
+TEST(UsageTap, AnUnsupportedEncodingHasMissingUsage) {
+  const tap_result result = test::run_tap(api_schema::openai_chat, json, "br", {"\x0b\x02\x80", small_body});
+  EXPECT_EQ(result.source, usage_source::missing);
+}
+
+TEST(UsageTap, ACorruptGzipBodyHasMissingUsage) {
+  std::string compressed = test::gzip(small_body);
+  compressed[12] = static_cast<char>(compressed[12] ^ 0x5a);
+  compressed[13] = static_cast<char>(compressed[13] ^ 0xa5);
+  const tap_result result = test::run_tap(api_schema::openai_chat, json, "gzip", {compressed});
+  EXPECT_EQ(result.source, usage_source::missing);
+}
+
+TEST(UsageTap, AnNdjsonStreamWithCrLfLinesIsRead) {
+  const tap_result result = test::run_tap(api_schema::openai_chat, ndjson, "",
+      {"\r\n{\"model\":\"llama3.1:8b\",\"done\":false}\r\n\r\n",
+       "{\"model\":\"llama3.1:8b\",\"done\":true,\"prompt_eval_count\":26,\"eval_count\":48}\r\n"});
+  EXPECT_EQ(result.usage, counts(26, unset, unset, 48, unset));
+  EXPECT_TRUE(result.streamed);
+  EXPECT_TRUE(result.stream_complete);
+}
+
+TEST(UsageTap, DoneMarkerDoesNotCompleteAnAnthropicStream) {
+  const tap_result result = test::run_tap(api_schema::anthropic_messages, sse, "", {"data: [DONE]\n\n"});
+  EXPECT_FALSE(result.stream_complete);
+}
+
+TEST(UsageTap, FinishTwiceReturnsTheSameRecordAndLaterFeedsAreIgnored) {
+  usage_tap tap(api_schema::openai_chat, sse, "");
+  tap.feed("data: {\"model\":\"m\",\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4}}\n\n");
+  const tap_result first = tap.finish();
+  tap.feed("data: {\"usage\":{\"prompt_tokens\":99}}\n\n");
+  const tap_result second = tap.finish();
+  EXPECT_EQ(first.usage, counts(3, unset, unset, 4, unset));
+  EXPECT_EQ(second.usage, first.usage);
+  EXPECT_EQ(second.model, "m");
+}
+
+TEST(UsageTap, AStreamCutMidPayloadKeepsTheLastCompleteUsage) {
+  const tap_result result = test::run_tap(api_schema::openai_chat, sse, "",
+      {"data: {\"model\":\"m\",\"usage\":{\"prompt_tokens\":16,\"completion_tokens\":2}}\n\n",
+       "data: {\"model\":\"m\",\"usage\":{\"prompt_tokens\":16,\"completion_tok"});
+  EXPECT_EQ(result.usage, counts(16, unset, unset, 2, unset));
+  EXPECT_FALSE(result.stream_complete);
+}
+
+TEST(UsageTap, ReadsAUsageChunkLeftWithoutItsBlankLineAtTheEnd) {
+  const tap_result result = test::run_tap(api_schema::openai_chat, sse, "",
+      {"data: {\"model\":\"m\",\"choices\":[]}\n\ndata: {\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":1}}\n"});
+  EXPECT_EQ(result.usage, counts(5, unset, unset, 1, unset));
+}
+
+} // namespace
+} // namespace tokenmeter
