@@ -1,0 +1,30 @@
+#pragma once
+
+#include "token_usage.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace tokenmeter {
+
+/// One metered exchange: a request relayed to an upstream and its answer. This is
+/// the ledger row, the input of the metrics and of the usage API.
+struct exchange_record {
+  std::int64_t time_unix_ms = 0;  ///< when the request arrived
+  std::string session_id;         ///< X-Session-ID, empty when absent
+  std::string node;               ///< X-Node, empty when absent
+  std::string model;              ///< response model, else the request's
+  std::string upstream;           ///< configured upstream name
+  std::string path;               ///< request path as the agent sent it, without the query
+  bool stream = false;            ///< the answer was an event stream
+  int status = 0;                 ///< upstream HTTP status; 0 when no answer came
+  token_usage usage;
+  usage_source source = usage_source::missing;
+  std::optional<std::int64_t> cost_pico_usd; ///< unset when the model has no price
+  std::int64_t latency_us = 0;    ///< request arrival to end of the answer
+  std::int64_t ttfb_us = 0;       ///< request arrival to the upstream's first response byte
+  std::string error;              ///< empty, or the kind of failure (upstream_connect, ...)
+};
+
+} // namespace tokenmeter

@@ -1,0 +1,294 @@
+#include "ledger.hpp"
+
+#include "ledger_fixture.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace tokenmeter {
+namespace {
+
+using ::testing::HasSubstr;
+
+using LedgerTest = test_support::temp_dir_test;
+using test_support::after_commit;
+
+std::int64_t scalar(sqlite3& db, const char* sql) {
+  sqlite3_stmt* statement = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(&db, sql, -1, &statement, nullptr), SQLITE_OK) << sql;
+  EXPECT_EQ(sqlite3_step(statement), SQLITE_ROW) << sql;
+  const std::int64_t value = sqlite3_column_int64(statement, 0);
+  sqlite3_finalize(statement);
+  return value;
+}
+
+std::int64_t count_rows(ledger& book) {
+  return after_commit<std::int64_t>(
+      book, [](sqlite3& db) { return scalar(db, "SELECT COUNT(*) FROM exchanges"); });
+}
+
+/// Every column of one ledger row as text, "NULL" for SQL NULL.
+std::vector<std::string> row_as_text(sqlite3& db, std::int64_t id) {
+  sqlite3_stmt* statement = nullptr;
+  sqlite3_prepare_v2(&db, "SELECT * FROM exchanges WHERE id = ?1", -1, &statement, nullptr);
+  sqlite3_bind_int64(statement, 1, id);
+  std::vector<std::string> columns;
+  if (sqlite3_step(statement) == SQLITE_ROW) {
+    for (int i = 0; i < sqlite3_column_count(statement); ++i) {
+      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement, i));
+      columns.emplace_back(text ? text : "NULL");
+    }
+  }
+  sqlite3_finalize(statement);
+  return columns;
+}
+
+exchange_record priced_row() {
+  exchange_record row;
+  row.time_unix_ms = 1'796'322'555'123;
+  row.session_id = "s-1";
+  row.node = "JiraNode";
+  row.model = "gpt-4o-2024-08-06";
+  row.upstream = "openai";
+  row.path = "/v1/chat/completions";
+  row.stream = true;
+  row.status = 200;
+  row.usage.prompt_tokens = 3000;
+  row.usage.cached_prompt_tokens = 2560;
+  row.usage.cache_write_tokens = 0;
+  row.usage.completion_tokens = 400;
+  row.usage.reasoning_tokens = 64;
+  row.source = usage_source::reported;
+  row.cost_pico_usd = 8'300'000'000;
+  row.latency_us = 1'234'567;
+  row.ttfb_us = 456'789;
+  return row;
+}
+
+exchange_record failed_row() {
+  exchange_record row;
+  row.time_unix_ms = 1'796'322'600'005;
+  row.upstream = "openai";
+  row.path = "/v1/responses";
+  row.source = usage_source::missing;
+  row.latency_us = 3'000'000;
+  row.error = "upstream_connect";
+  return row;
+}
+
+TEST_F(LedgerTest, RowSurvivesCloseAndReopenWithExactValues) {
+  {
+    ledger book(db_path());
+    book.append(priced_row());
+  }
+  ledger reopened(db_path());
+  const auto columns = after_commit<std::vector<std::string>>(
+      reopened, [](sqlite3& db) { return row_as_text(db, 1); });
+  EXPECT_THAT(columns, ::testing::ElementsAre("1", "1796322555123", "s-1", "JiraNode",
+                                              "gpt-4o-2024-08-06", "openai", "/v1/chat/completions",
+                                              "1", "200", "3000", "2560", "0", "400", "64", "3400",
+                                              "reported", "8300000000", "1234567", "456789", ""));
+}
+
+TEST_F(LedgerTest, UnsetFieldsAreStoredAsNull) {
+  {
+    ledger book(db_path());
+    book.append(failed_row());
+  }
+  ledger reopened(db_path());
+  const auto columns = after_commit<std::vector<std::string>>(
+      reopened, [](sqlite3& db) { return row_as_text(db, 1); });
+  EXPECT_THAT(columns,
+              ::testing::ElementsAre("1", "1796322600005", "", "", "", "openai", "/v1/responses",
+                                     "0", "0", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL",
+                                     "missing", "NULL", "3000000", "0", "upstream_connect"));
+}
+
+TEST_F(LedgerTest, TotalTokensCountsAnUnsetSideAsZero) {
+  ledger book(db_path());
+  exchange_record row = failed_row();
+  row.usage.completion_tokens = 17;
+  book.append(row);
+  EXPECT_EQ(after_commit<std::int64_t>(
+                book, [](sqlite3& db) { return scalar(db, "SELECT total_tokens FROM exchanges"); }),
+            17);
+}
+
+TEST_F(LedgerTest, AfterCommitSeesEveryEarlierAppend) {
+  ledger book(db_path());
+  for (int i = 0; i < 50; ++i) book.append(priced_row());
+  EXPECT_EQ(count_rows(book), 50);
+  book.append(failed_row());
+  EXPECT_EQ(count_rows(book), 51);
+}
+
+TEST_F(LedgerTest, ConcurrentAppendsAreAllStored) {
+  ledger book(db_path());
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&book, t] {
+      for (int i = 0; i < 250; ++i) {
+        exchange_record row = priced_row();
+        row.session_id = "thread-" + std::to_string(t);
+        row.time_unix_ms = i;
+        book.append(std::move(row));
+      }
+    });
+  }
+  for (std::thread& writer : writers) writer.join();
+  EXPECT_EQ(after_commit<std::int64_t>(book,
+                                       [](sqlite3& db) {
+                                         return scalar(db,
+                                                       "SELECT COUNT(*) FROM (SELECT DISTINCT "
+                                                       "session_id, time_unix_ms FROM exchanges)");
+                                       }),
+            1000);
+  EXPECT_EQ(count_rows(book), 1000);
+}
+
+TEST_F(LedgerTest, CloseCommitsQueuedRowsAndRunsQueuedJobs) {
+  std::int64_t seen = -1;
+  {
+    ledger book(db_path());
+    for (int i = 0; i < 20; ++i) book.append(priced_row());
+    book.after_commit(
+        [&seen](sqlite3& db) { seen = scalar(db, "SELECT COUNT(*) FROM exchanges"); });
+    book.close();
+    EXPECT_EQ(seen, 20);
+  }
+  ledger reopened(db_path());
+  EXPECT_EQ(count_rows(reopened), 20);
+}
+
+TEST_F(LedgerTest, CloseTwiceIsHarmless) {
+  ledger book(db_path());
+  book.append(priced_row());
+  book.close();
+  book.close();
+  ledger reopened(db_path());
+  EXPECT_EQ(count_rows(reopened), 1);
+}
+
+TEST_F(LedgerTest, AppendAfterCloseIsNotStored) {
+  {
+    ledger book(db_path());
+    book.close();
+    book.append(priced_row());
+  }
+  ledger reopened(db_path());
+  EXPECT_EQ(count_rows(reopened), 0);
+}
+
+TEST_F(LedgerTest, QueryAfterCloseBreaksItsPromiseInsteadOfHanging) {
+  ledger book(db_path());
+  book.close();
+  auto result = std::make_shared<std::promise<int>>();
+  std::future<int> future = result->get_future();
+  book.after_commit([result](sqlite3&) { result->set_value(1); });
+  result.reset();
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(1)), std::future_status::ready);
+  EXPECT_THROW(future.get(), std::future_error);
+}
+
+TEST_F(LedgerTest, ThrowingJobDoesNotStopTheWriter) {
+  ledger book(db_path());
+  book.after_commit([](sqlite3&) { throw std::runtime_error("report failed"); });
+  book.append(priced_row());
+  EXPECT_EQ(count_rows(book), 1);
+}
+
+TEST_F(LedgerTest, UsesWalAndSchemaVersionOne) {
+  ledger book(db_path());
+  EXPECT_EQ(after_commit<std::int64_t>(
+                book, [](sqlite3& db) { return scalar(db, "PRAGMA user_version"); }),
+            1);
+  EXPECT_EQ(after_commit<std::string>(book,
+                                      [](sqlite3& db) {
+                                        sqlite3_stmt* statement = nullptr;
+                                        sqlite3_prepare_v2(&db, "PRAGMA journal_mode", -1,
+                                                           &statement, nullptr);
+                                        sqlite3_step(statement);
+                                        std::string mode = reinterpret_cast<const char*>(
+                                            sqlite3_column_text(statement, 0));
+                                        sqlite3_finalize(statement);
+                                        return mode;
+                                      }),
+            "wal");
+}
+
+TEST_F(LedgerTest, IndexesSessionAndTime) {
+  ledger book(db_path());
+  EXPECT_EQ(after_commit<std::int64_t>(book,
+                                       [](sqlite3& db) {
+                                         return scalar(db,
+                                                       "SELECT COUNT(*) FROM sqlite_master WHERE "
+                                                       "type = 'index' AND tbl_name = 'exchanges'");
+                                       }),
+            2);
+}
+
+TEST_F(LedgerTest, UnwritablePathThrowsNamingThePath) {
+  const std::string path = (dir_ / "no-such-dir" / "ledger.db").string();
+  try {
+    ledger book(path);
+    FAIL() << "opened " << path;
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr(path));
+    EXPECT_THAT(e.what(), HasSubstr("unable to open database file"));
+  }
+}
+
+TEST_F(LedgerTest, FileThatIsNotADatabaseThrowsNamingThePath) {
+  std::ofstream(db_path()) << std::string(4096, 'x');
+  try {
+    ledger book(db_path());
+    FAIL() << "opened " << db_path();
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr(db_path()));
+    EXPECT_THAT(e.what(), HasSubstr("file is not a database"));
+  }
+}
+
+TEST_F(LedgerTest, NewerSchemaVersionIsRefused) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 2", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  try {
+    ledger book(db_path());
+    FAIL() << "opened a version 2 ledger";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr(db_path()));
+    EXPECT_THAT(e.what(), HasSubstr("schema version 2"));
+  }
+}
+
+TEST_F(LedgerTest, ReopeningKeepsAddingAfterExistingRows) {
+  {
+    ledger book(db_path());
+    book.append(priced_row());
+  }
+  ledger reopened(db_path());
+  reopened.append(failed_row());
+  EXPECT_EQ(after_commit<std::int64_t>(reopened,
+                                       [](sqlite3& db) {
+                                         return scalar(db, "SELECT id FROM exchanges WHERE error = "
+                                                           "'upstream_connect'");
+                                       }),
+            2);
+}
+
+} // namespace
+} // namespace tokenmeter

@@ -1,0 +1,222 @@
+#include "metrics.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace tokenmeter {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+/// gpt-4o, cache-heavy, priced at $0.0083, answered in 1.234567 s.
+exchange_record jira_gpt4o() {
+  exchange_record row;
+  row.session_id = "s-secret";
+  row.node = "JiraNode";
+  row.model = "gpt-4o";
+  row.upstream = "openai";
+  row.status = 200;
+  row.usage.prompt_tokens = 3000;
+  row.usage.cached_prompt_tokens = 2560;
+  row.usage.completion_tokens = 400;
+  row.source = usage_source::reported;
+  row.cost_pico_usd = 8'300'000'000;
+  row.latency_us = 1'234'567;
+  return row;
+}
+
+/// Matches a whole line of the scrape, so that "1" never matches a value of "10".
+auto has_line(const std::string& text) { return HasSubstr("\n" + text + "\n"); }
+
+/// The start of every token series of jira_gpt4o().
+const std::string jira_tokens = R"(tokenmeter_tokens_total{model="gpt-4o",node="JiraNode",)";
+
+TEST(Metrics, CountsTheRequestPerModelNodeAndUpstream) {
+  metrics meter;
+  meter.record(jira_gpt4o());
+  meter.record(jira_gpt4o());
+  EXPECT_THAT(
+      meter.scrape(),
+      has_line(
+          R"m(tokenmeter_requests_total{model="gpt-4o",node="JiraNode",upstream="openai"} 2)m"));
+}
+
+TEST(Metrics, CountsReportedTokensByType) {
+  metrics meter;
+  meter.record(jira_gpt4o());
+  const std::string text = meter.scrape();
+  EXPECT_THAT(
+      text, has_line(jira_tokens + R"m(source="reported",type="prompt",upstream="openai"} 3000)m"));
+  EXPECT_THAT(text,
+              has_line(jira_tokens +
+                       R"m(source="reported",type="cached_prompt",upstream="openai"} 2560)m"));
+  EXPECT_THAT(text, has_line(jira_tokens +
+                             R"m(source="reported",type="completion",upstream="openai"} 400)m"));
+}
+
+TEST(Metrics, UnsetTokenFieldsAddNothing) {
+  metrics meter;
+  meter.record(jira_gpt4o());
+  const std::string text = meter.scrape();
+  EXPECT_THAT(
+      text, has_line(jira_tokens + R"m(source="reported",type="reasoning",upstream="openai"} 0)m"));
+  EXPECT_THAT(text, has_line(jira_tokens +
+                             R"m(source="reported",type="cache_write",upstream="openai"} 0)m"));
+}
+
+TEST(Metrics, CountsEstimatedTokensApartFromReported) {
+  metrics meter;
+  exchange_record row = jira_gpt4o();
+  row.source = usage_source::estimated;
+  meter.record(row);
+  const std::string text = meter.scrape();
+  EXPECT_THAT(text, has_line(jira_tokens +
+                             R"m(source="estimated",type="prompt",upstream="openai"} 3000)m"));
+  EXPECT_THAT(text,
+              has_line(jira_tokens + R"m(source="reported",type="prompt",upstream="openai"} 0)m"));
+}
+
+TEST(Metrics, AddsCostInUsd) {
+  metrics meter;
+  meter.record(jira_gpt4o());
+  meter.record(jira_gpt4o());
+  EXPECT_THAT(
+      meter.scrape(),
+      has_line(
+          R"m(tokenmeter_cost_usd_total{model="gpt-4o",node="JiraNode",upstream="openai"} 0.0166)m"));
+}
+
+TEST(Metrics, UnpricedExchangeAddsNoCost) {
+  metrics meter;
+  exchange_record row = jira_gpt4o();
+  row.cost_pico_usd.reset();
+  meter.record(row);
+  EXPECT_THAT(
+      meter.scrape(),
+      has_line(
+          R"m(tokenmeter_cost_usd_total{model="gpt-4o",node="JiraNode",upstream="openai"} 0)m"));
+}
+
+TEST(Metrics, ObservesTheDurationInSeconds) {
+  metrics meter;
+  meter.record(jira_gpt4o());
+  const std::string text = meter.scrape();
+  const std::string labels = R"m(model="gpt-4o",node="JiraNode",upstream="openai")m";
+  EXPECT_THAT(text, has_line("tokenmeter_request_duration_seconds_count{" + labels + "} 1"));
+  EXPECT_THAT(text, has_line("tokenmeter_request_duration_seconds_sum{" + labels + "} 1.234567"));
+  EXPECT_THAT(text,
+              has_line("tokenmeter_request_duration_seconds_bucket{" + labels + ",le=\"1\"} 0"));
+  EXPECT_THAT(text,
+              has_line("tokenmeter_request_duration_seconds_bucket{" + labels + ",le=\"2.5\"} 1"));
+}
+
+TEST(Metrics, DurationBucketsSpanFiftyMillisecondsToFiveMinutes) {
+  metrics meter;
+  meter.record(jira_gpt4o());
+  const std::string text = meter.scrape();
+  const std::string labels = R"m(model="gpt-4o",node="JiraNode",upstream="openai")m";
+  EXPECT_THAT(text,
+              has_line("tokenmeter_request_duration_seconds_bucket{" + labels + ",le=\"0.05\"} 0"));
+  EXPECT_THAT(text,
+              has_line("tokenmeter_request_duration_seconds_bucket{" + labels + ",le=\"300\"} 1"));
+  EXPECT_THAT(text,
+              has_line("tokenmeter_request_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} 1"));
+}
+
+TEST(Metrics, MissingUsageIsCountedAndAddsNoTokens) {
+  metrics meter;
+  exchange_record row = jira_gpt4o();
+  row.model.clear();
+  row.usage = {};
+  row.source = usage_source::missing;
+  row.cost_pico_usd.reset();
+  meter.record(row);
+  const std::string text = meter.scrape();
+  EXPECT_THAT(
+      text, has_line(R"m(tokenmeter_usage_missing_total{model="(unknown)",upstream="openai"} 1)m"));
+  EXPECT_THAT(text, Not(HasSubstr("source=\"missing\"")));
+  EXPECT_THAT(
+      text,
+      has_line(
+          R"m(tokenmeter_requests_total{model="(unknown)",node="JiraNode",upstream="openai"} 1)m"));
+}
+
+TEST(Metrics, ReportedUsageIsNotCountedAsMissing) {
+  metrics meter;
+  meter.record(jira_gpt4o());
+  EXPECT_THAT(meter.scrape(),
+              has_line(R"m(tokenmeter_usage_missing_total{model="gpt-4o",upstream="openai"} 0)m"));
+}
+
+TEST(Metrics, EmptyNodeIsLabelledNone) {
+  metrics meter;
+  exchange_record row = jira_gpt4o();
+  row.node.clear();
+  meter.record(row);
+  EXPECT_THAT(
+      meter.scrape(),
+      has_line(R"m(tokenmeter_requests_total{model="gpt-4o",node="(none)",upstream="openai"} 1)m"));
+}
+
+TEST(Metrics, SessionIsNeverALabel) {
+  metrics meter;
+  meter.record(jira_gpt4o());
+  const std::string text = meter.scrape();
+  EXPECT_THAT(text, Not(HasSubstr("session")));
+  EXPECT_THAT(text, Not(HasSubstr("s-secret")));
+}
+
+TEST(Metrics, DistinctTuplesHaveDistinctSeries) {
+  metrics meter;
+  meter.record(jira_gpt4o());
+  exchange_record other = jira_gpt4o();
+  other.upstream = "azure";
+  meter.record(other);
+  const std::string text = meter.scrape();
+  EXPECT_THAT(
+      text,
+      has_line(
+          R"m(tokenmeter_requests_total{model="gpt-4o",node="JiraNode",upstream="openai"} 1)m"));
+  EXPECT_THAT(
+      text,
+      has_line(
+          R"m(tokenmeter_requests_total{model="gpt-4o",node="JiraNode",upstream="azure"} 1)m"));
+}
+
+TEST(Metrics, NamesCountersWithASingleTotalSuffix) {
+  metrics meter;
+  meter.record(jira_gpt4o());
+  const std::string text = meter.scrape();
+  EXPECT_THAT(text, HasSubstr("# TYPE tokenmeter_requests_total counter\n"));
+  EXPECT_THAT(text, Not(HasSubstr("_total_total")));
+}
+
+TEST(Metrics, ConcurrentRecordsAreAllCounted) {
+  metrics meter;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&meter, t] {
+      exchange_record row = jira_gpt4o();
+      row.node = "node-" + std::to_string(t % 2);
+      for (int i = 0; i < 1000; ++i) meter.record(row);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  const std::string text = meter.scrape();
+  EXPECT_THAT(
+      text,
+      has_line(
+          R"m(tokenmeter_requests_total{model="gpt-4o",node="node-0",upstream="openai"} 2000)m"));
+  EXPECT_THAT(
+      text,
+      has_line(
+          R"m(tokenmeter_requests_total{model="gpt-4o",node="node-1",upstream="openai"} 2000)m"));
+}
+
+} // namespace
+} // namespace tokenmeter

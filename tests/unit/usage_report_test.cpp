@@ -1,0 +1,352 @@
+#include "usage_report.hpp"
+
+#include "ledger.hpp"
+#include "ledger_fixture.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace tokenmeter {
+namespace {
+
+using ::testing::HasSubstr;
+
+/// gpt-4o, cache-heavy: 440 uncached x $2.50 + 2560 cached x $1.25 + 400 out x $10 per 1M.
+exchange_record openai_cached() {
+  exchange_record row;
+  row.time_unix_ms = 1'796'322'555'123;
+  row.session_id = "s-1";
+  row.node = "JiraNode";
+  row.model = "gpt-4o";
+  row.upstream = "openai";
+  row.path = "/v1/chat/completions";
+  row.status = 200;
+  row.usage.prompt_tokens = 3000;
+  row.usage.cached_prompt_tokens = 2560;
+  row.usage.completion_tokens = 400;
+  row.source = usage_source::reported;
+  row.cost_pico_usd = 8'300'000'000;
+  row.latency_us = 1'234'567;
+  row.ttfb_us = 456'789;
+  return row;
+}
+
+/// Claude streaming, no node: 9 uncached x $3 + 2048 cache reads x $0.30 + 120 out x $15 per 1M.
+exchange_record anthropic_stream() {
+  exchange_record row;
+  row.time_unix_ms = 1'796'322'600'005;
+  row.session_id = "s-1";
+  row.model = "claude-sonnet-4";
+  row.upstream = "anthropic";
+  row.path = "/v1/messages";
+  row.stream = true;
+  row.status = 200;
+  row.usage.prompt_tokens = 2057;
+  row.usage.cached_prompt_tokens = 2048;
+  row.usage.cache_write_tokens = 0;
+  row.usage.completion_tokens = 120;
+  row.source = usage_source::reported;
+  row.cost_pico_usd = 2'441'400'000;
+  row.latency_us = 8'000'250;
+  row.ttfb_us = 700'000;
+  return row;
+}
+
+/// An upstream that never answered: no model, no usage, no price.
+exchange_record connect_failure() {
+  exchange_record row;
+  row.time_unix_ms = 1'796'322'601'000;
+  row.session_id = "s-2";
+  row.node = "JiraNode";
+  row.upstream = "openai";
+  row.path = "/v1/chat/completions";
+  row.status = 502;
+  row.source = usage_source::missing;
+  row.latency_us = 30'000'000;
+  row.error = "upstream_connect";
+  return row;
+}
+
+/// Estimated usage outside any session, with reasoning: 10 in x $2.50 + 5 out x $10 per 1M.
+exchange_record estimated_without_session() {
+  exchange_record row;
+  row.time_unix_ms = 1'796'322'602'000;
+  row.node = "CodeNode";
+  row.model = "gpt-4o";
+  row.upstream = "openai";
+  row.path = "/v1/chat/completions";
+  row.status = 200;
+  row.usage.prompt_tokens = 10;
+  row.usage.completion_tokens = 5;
+  row.usage.reasoning_tokens = 2;
+  row.source = usage_source::estimated;
+  row.cost_pico_usd = 75'000'000;
+  row.latency_us = 900;
+  row.ttfb_us = 800;
+  return row;
+}
+
+class UsageReportTest : public test_support::temp_dir_test {
+protected:
+  void SetUp() override {
+    temp_dir_test::SetUp();
+    ledger_ = std::make_unique<ledger>(db_path());
+  }
+  void TearDown() override {
+    ledger_.reset();
+    temp_dir_test::TearDown();
+  }
+
+  void append_sample_rows() {
+    ledger_->append(openai_cached());
+    ledger_->append(anthropic_stream());
+    ledger_->append(connect_failure());
+    ledger_->append(estimated_without_session());
+  }
+
+  // The reports, each run once every earlier append is committed.
+  std::string totals() {
+    return test_support::after_commit<std::string>(
+        *ledger_, [](sqlite3& db) { return usage_report::totals_json(db); });
+  }
+  std::optional<std::string> session(std::string id) {
+    return test_support::after_commit<std::optional<std::string>>(
+        *ledger_, [id](sqlite3& db) { return usage_report::session_json(db, id); });
+  }
+  std::string requests(std::string id) {
+    return test_support::after_commit<std::string>(
+        *ledger_, [id](sqlite3& db) { return usage_report::requests_json(db, id); });
+  }
+  std::string csv(std::string id) {
+    return test_support::after_commit<std::string>(
+        *ledger_, [id](sqlite3& db) { return usage_report::requests_csv(db, id); });
+  }
+
+  std::unique_ptr<ledger> ledger_;
+};
+
+const std::string empty_block =
+    R"j("requests":0,"prompt_tokens":0,"completion_tokens":0,"cached_prompt_tokens":0,)j"
+    R"j("cache_write_tokens":0,"reasoning_tokens":0,"total_tokens":0,"cost_usd":0,"unpriced_requests":0)j";
+
+TEST_F(UsageReportTest, EmptyLedgerTotalsAreZero) {
+  EXPECT_EQ(totals(),
+            R"j({"total_sessions":0,)j" + empty_block + R"j(,"by_node":{},"by_model":{}})j");
+}
+
+TEST_F(UsageReportTest, TotalsSumEveryRowWithByNodeAndByModel) {
+  append_sample_rows();
+  EXPECT_EQ(
+      totals(),
+      R"j({"total_sessions":2,)j"
+      R"j("requests":4,"prompt_tokens":5067,"completion_tokens":525,"cached_prompt_tokens":4608,)j"
+      R"j("cache_write_tokens":0,"reasoning_tokens":2,"total_tokens":5592,"cost_usd":0.0108164,)j"
+      R"j("unpriced_requests":1,)j"
+      R"j("by_node":{)j"
+      R"j("(none)":{"requests":1,"prompt_tokens":2057,"completion_tokens":120,)j"
+      R"j("cached_prompt_tokens":2048,"cache_write_tokens":0,"reasoning_tokens":0,"total_tokens":2177,)j"
+      R"j("cost_usd":0.0024414,"unpriced_requests":0},)j"
+      R"j("CodeNode":{"requests":1,"prompt_tokens":10,"completion_tokens":5,)j"
+      R"j("cached_prompt_tokens":0,"cache_write_tokens":0,"reasoning_tokens":2,"total_tokens":15,)j"
+      R"j("cost_usd":0.000075,"unpriced_requests":0},)j"
+      R"j("JiraNode":{"requests":2,"prompt_tokens":3000,"completion_tokens":400,)j"
+      R"j("cached_prompt_tokens":2560,"cache_write_tokens":0,"reasoning_tokens":0,"total_tokens":3400,)j"
+      R"j("cost_usd":0.0083,"unpriced_requests":1}},)j"
+      R"j("by_model":{)j"
+      R"j("(unknown)":{"requests":1,"prompt_tokens":0,"completion_tokens":0,)j"
+      R"j("cached_prompt_tokens":0,"cache_write_tokens":0,"reasoning_tokens":0,"total_tokens":0,)j"
+      R"j("cost_usd":0,"unpriced_requests":1},)j"
+      R"j("claude-sonnet-4":{"requests":1,"prompt_tokens":2057,"completion_tokens":120,)j"
+      R"j("cached_prompt_tokens":2048,"cache_write_tokens":0,"reasoning_tokens":0,"total_tokens":2177,)j"
+      R"j("cost_usd":0.0024414,"unpriced_requests":0},)j"
+      R"j("gpt-4o":{"requests":2,"prompt_tokens":3010,"completion_tokens":405,)j"
+      R"j("cached_prompt_tokens":2560,"cache_write_tokens":0,"reasoning_tokens":2,"total_tokens":3415,)j"
+      R"j("cost_usd":0.008375,"unpriced_requests":0}}})j");
+}
+
+TEST_F(UsageReportTest, SessionCoversOnlyItsOwnRows) {
+  append_sample_rows();
+  EXPECT_EQ(
+      session("s-1"),
+      R"j({"session_id":"s-1",)j"
+      R"j("requests":2,"prompt_tokens":5057,"completion_tokens":520,"cached_prompt_tokens":4608,)j"
+      R"j("cache_write_tokens":0,"reasoning_tokens":0,"total_tokens":5577,"cost_usd":0.0107414,)j"
+      R"j("unpriced_requests":0,)j"
+      R"j("by_node":{)j"
+      R"j("(none)":{"requests":1,"prompt_tokens":2057,"completion_tokens":120,)j"
+      R"j("cached_prompt_tokens":2048,"cache_write_tokens":0,"reasoning_tokens":0,"total_tokens":2177,)j"
+      R"j("cost_usd":0.0024414,"unpriced_requests":0},)j"
+      R"j("JiraNode":{"requests":1,"prompt_tokens":3000,"completion_tokens":400,)j"
+      R"j("cached_prompt_tokens":2560,"cache_write_tokens":0,"reasoning_tokens":0,"total_tokens":3400,)j"
+      R"j("cost_usd":0.0083,"unpriced_requests":0}},)j"
+      R"j("by_model":{)j"
+      R"j("claude-sonnet-4":{"requests":1,"prompt_tokens":2057,"completion_tokens":120,)j"
+      R"j("cached_prompt_tokens":2048,"cache_write_tokens":0,"reasoning_tokens":0,"total_tokens":2177,)j"
+      R"j("cost_usd":0.0024414,"unpriced_requests":0},)j"
+      R"j("gpt-4o":{"requests":1,"prompt_tokens":3000,"completion_tokens":400,)j"
+      R"j("cached_prompt_tokens":2560,"cache_write_tokens":0,"reasoning_tokens":0,"total_tokens":3400,)j"
+      R"j("cost_usd":0.0083,"unpriced_requests":0}}})j");
+}
+
+TEST_F(UsageReportTest, SessionWithOnlyAnUnpricedFailureCountsIt) {
+  append_sample_rows();
+  const std::optional<std::string> json = session("s-2");
+  ASSERT_TRUE(json.has_value());
+  EXPECT_THAT(*json, HasSubstr(R"j("requests":1,)j"));
+  EXPECT_THAT(*json, HasSubstr(R"j("cost_usd":0,"unpriced_requests":1,"by_node":{"JiraNode":)j"));
+}
+
+TEST_F(UsageReportTest, UnknownSessionIsNullopt) {
+  append_sample_rows();
+  EXPECT_EQ(session("s-404"), std::nullopt);
+}
+
+TEST_F(UsageReportTest, EmptySessionIdIsNotASession) {
+  append_sample_rows();
+  EXPECT_EQ(session(""), std::nullopt);
+}
+
+TEST_F(UsageReportTest, SessionIdIsBoundNotSpliced) {
+  append_sample_rows();
+  EXPECT_EQ(session("' OR 1=1 --"), std::nullopt);
+  EXPECT_EQ(requests("' OR 1=1 --"), R"j({"requests":[]})j");
+}
+
+TEST_F(UsageReportTest, SessionIdIsEscapedInJson) {
+  exchange_record row = openai_cached();
+  row.session_id = "quote\"back\\slash\nline\x01";
+  ledger_->append(row);
+  const std::optional<std::string> json = session(row.session_id);
+  ASSERT_TRUE(json.has_value());
+  EXPECT_THAT(*json, ::testing::StartsWith(R"j({"session_id":"quote\"back\\slash\nline\u0001",)j"));
+}
+
+TEST_F(UsageReportTest, RequestsOfASessionListEveryFieldWithNullsWhereUnset) {
+  append_sample_rows();
+  EXPECT_EQ(requests("s-2"),
+            R"j({"requests":[{"id":3,"time":"2026-12-03T18:30:01.000Z","session_id":"s-2",)j"
+            R"j("node":"JiraNode","model":"","upstream":"openai","path":"/v1/chat/completions",)j"
+            R"j("stream":false,"status":502,"prompt_tokens":null,"cached_prompt_tokens":null,)j"
+            R"j("cache_write_tokens":null,"completion_tokens":null,"reasoning_tokens":null,)j"
+            R"j("total_tokens":null,"usage_source":"missing","cost_usd":null,)j"
+            R"j("latency_ms":30000.000,"ttfb_ms":0.000,"error":"upstream_connect"}]})j");
+}
+
+TEST_F(UsageReportTest, RequestsOfAPricedStreamShowCostAndTimings) {
+  append_sample_rows();
+  EXPECT_EQ(
+      requests("s-1"),
+      R"j({"requests":[{"id":1,"time":"2026-12-03T18:29:15.123Z","session_id":"s-1",)j"
+      R"j("node":"JiraNode","model":"gpt-4o","upstream":"openai","path":"/v1/chat/completions",)j"
+      R"j("stream":false,"status":200,"prompt_tokens":3000,"cached_prompt_tokens":2560,)j"
+      R"j("cache_write_tokens":null,"completion_tokens":400,"reasoning_tokens":null,)j"
+      R"j("total_tokens":3400,"usage_source":"reported","cost_usd":0.0083,)j"
+      R"j("latency_ms":1234.567,"ttfb_ms":456.789,"error":""},)j"
+      R"j({"id":2,"time":"2026-12-03T18:30:00.005Z","session_id":"s-1",)j"
+      R"j("node":"","model":"claude-sonnet-4","upstream":"anthropic","path":"/v1/messages",)j"
+      R"j("stream":true,"status":200,"prompt_tokens":2057,"cached_prompt_tokens":2048,)j"
+      R"j("cache_write_tokens":0,"completion_tokens":120,"reasoning_tokens":null,)j"
+      R"j("total_tokens":2177,"usage_source":"reported","cost_usd":0.0024414,)j"
+      R"j("latency_ms":8000.250,"ttfb_ms":700.000,"error":""}]})j");
+}
+
+TEST_F(UsageReportTest, EmptySessionIdListsAllRowsInIdOrder) {
+  append_sample_rows();
+  const std::string json = requests("");
+  const auto first = json.find(R"j({"id":1,)j");
+  const auto second = json.find(R"j({"id":2,)j");
+  const auto third = json.find(R"j({"id":3,)j");
+  const auto fourth = json.find(R"j({"id":4,)j");
+  ASSERT_NE(fourth, std::string::npos);
+  EXPECT_LT(first, second);
+  EXPECT_LT(second, third);
+  EXPECT_LT(third, fourth);
+  EXPECT_THAT(json, HasSubstr(R"j("session_id":"","node":"CodeNode")j"));
+}
+
+TEST_F(UsageReportTest, TimeBeforeTheEpochIsStillUtc) {
+  exchange_record row = openai_cached();
+  row.time_unix_ms = -1;
+  ledger_->append(row);
+  EXPECT_THAT(requests("s-1"), HasSubstr(R"j("time":"1969-12-31T23:59:59.999Z")j"));
+}
+
+const std::string csv_header =
+    "id,time,session_id,node,model,upstream,path,stream,status,prompt_tokens,"
+    "cached_prompt_tokens,cache_write_tokens,completion_tokens,reasoning_tokens,total_tokens,"
+    "usage_source,cost_usd,latency_ms,ttfb_ms,error\r\n";
+
+TEST_F(UsageReportTest, CsvOfEmptyLedgerIsTheHeaderLine) { EXPECT_EQ(csv(""), csv_header); }
+
+TEST_F(UsageReportTest, CsvRowsMatchTheJsonFields) {
+  append_sample_rows();
+  EXPECT_EQ(csv("s-2"), csv_header +
+                            "3,2026-12-03T18:30:01.000Z,s-2,JiraNode,,openai,/v1/chat/completions,"
+                            "false,502,,,,,,,missing,,30000.000,0.000,upstream_connect\r\n");
+  EXPECT_EQ(csv("s-1").substr(csv_header.size()),
+            "1,2026-12-03T18:29:15.123Z,s-1,JiraNode,gpt-4o,openai,/v1/chat/completions,false,"
+            "200,3000,2560,,400,,3400,reported,0.0083,1234.567,456.789,\r\n"
+            "2,2026-12-03T18:30:00.005Z,s-1,,claude-sonnet-4,anthropic,/v1/messages,true,200,"
+            "2057,2048,0,120,,2177,reported,0.0024414,8000.250,700.000,\r\n");
+}
+
+TEST_F(UsageReportTest, CsvQuotesFieldsWithCommasQuotesAndLineBreaks) {
+  exchange_record row = connect_failure();
+  row.node = "a,b";
+  row.model = "say \"hi\"";
+  row.error = "line\r\nbreak";
+  ledger_->append(row);
+  EXPECT_EQ(csv("s-2").substr(csv_header.size()),
+            "1,2026-12-03T18:30:01.000Z,s-2,\"a,b\",\"say \"\"hi\"\"\",openai,"
+            "/v1/chat/completions,false,502,,,,,,,missing,,30000.000,0.000,\"line\r\nbreak\"\r\n");
+}
+
+TEST_F(UsageReportTest, CsvDefusesSpreadsheetFormulas) {
+  exchange_record row = connect_failure();
+  row.node = "=HYPERLINK(\"http://x\",\"y\")";
+  row.model = "+1";
+  row.path = "-2";
+  row.error = "@SUM(A1)";
+  ledger_->append(row);
+  EXPECT_EQ(csv("s-2").substr(csv_header.size()),
+            "1,2026-12-03T18:30:01.000Z,s-2,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",'+1,"
+            "openai,'-2,false,502,,,,,,,missing,,30000.000,0.000,'@SUM(A1)\r\n");
+}
+
+TEST_F(UsageReportTest, CsvDefusesLeadingTab) {
+  exchange_record row = connect_failure();
+  row.node = "\t=1";
+  ledger_->append(row);
+  EXPECT_THAT(csv("s-2"), HasSubstr(",s-2,'\t=1,"));
+}
+
+TEST_F(UsageReportTest, CostSumOverflowIsAnErrorNotAWrongNumber) {
+  exchange_record row = openai_cached();
+  row.cost_pico_usd = std::numeric_limits<std::int64_t>::max() / 2 + 1;
+  ledger_->append(row);
+  ledger_->append(row);
+  try {
+    totals();
+    FAIL() << "summed past INT64_MAX";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("integer overflow"));
+  }
+}
+
+TEST_F(UsageReportTest, CostJustBelowOverflowIsExact) {
+  exchange_record row = openai_cached();
+  row.cost_pico_usd = std::numeric_limits<std::int64_t>::max() / 2;
+  ledger_->append(row);
+  ledger_->append(row);
+  EXPECT_THAT(totals(), HasSubstr(R"j("cost_usd":9223372.036854775806,)j"));
+}
+
+} // namespace
+} // namespace tokenmeter
