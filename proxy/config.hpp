@@ -1,0 +1,74 @@
+#pragma once
+
+#include "log.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace tokenmeter {
+
+/// A configuration mistake; the message says what and where, for the operator.
+struct config_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// One upstream as written in the config file.
+struct upstream_config {
+  std::string name;    ///< unique, used in X-Upstream, the ledger and metric labels
+  std::string url;     ///< http(s)://host[:port][/base/path]
+  std::string prefix;  ///< optional agent path prefix routed here (stripped)
+  std::string ca_file; ///< optional PEM bundle trusted for this https upstream
+};
+
+/// Deadlines of each step of an exchange.
+struct timeouts_config {
+  std::chrono::milliseconds connect{10'000};         ///< TCP connect plus TLS handshake
+  std::chrono::milliseconds first_byte{300'000};     ///< request sent -> response header read
+  std::chrono::milliseconds idle{300'000};           ///< between two reads of a response body
+  std::chrono::milliseconds request_header{30'000};  ///< agent: header of a request
+  std::chrono::milliseconds request_body{60'000};    ///< agent: body of a request
+  std::chrono::milliseconds keep_alive_idle{75'000}; ///< agent: idle keep-alive connection
+  std::chrono::milliseconds write{60'000};           ///< any single write to the agent or upstream
+  std::chrono::milliseconds shutdown_grace{30'000};  ///< SIGTERM: time left to in-flight exchanges
+};
+
+/// The immutable process configuration, validated at start-up.
+struct config {
+  std::string listen = "127.0.0.1:8080";
+  std::string admin_listen = "127.0.0.1:9464";
+  unsigned threads = 0; ///< 0: one per core
+  std::string ledger_path = "tokenmeter.db";
+  std::string pricing_path; ///< empty: the shipped table next to the binary, if found
+  std::string session_header = "X-Session-ID";
+  std::string node_header = "X-Node";
+  std::string upstream_header = "X-Upstream";
+  std::vector<upstream_config> upstreams;
+  std::string default_upstream; ///< name of the route taken when no prefix or header selects one
+  std::uint64_t max_request_body_bytes = 32ull << 20;
+  std::uint32_t max_header_bytes = 64u << 10;
+  std::size_t max_tag_length = 256;
+  timeouts_config timeouts;
+  log_level level = log_level::info;
+};
+
+/// What the command line asked for.
+struct command_line {
+  config cfg;
+  bool show_help = false;
+  bool show_version = false;
+};
+
+/// Parses the command line; a --config file is read first and flags override it.
+/// Throws config_error on any mistake.
+command_line parse_command_line(int argc, const char* const* argv);
+/// Reads a YAML config file into `cfg` (fields it does not name keep their value).
+void load_config_file(const std::string& path, config& cfg);
+/// Checks the whole configuration; throws config_error naming the first problem.
+void validate(config& cfg);
+/// The --help text.
+std::string usage_text();
+
+} // namespace tokenmeter

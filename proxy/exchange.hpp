@@ -1,0 +1,89 @@
+#pragma once
+
+#include "attribution.hpp"
+#include "exchange_record.hpp"
+#include "services.hpp"
+#include "upstream_connection.hpp"
+#include "usage_tap.hpp"
+
+#include <boost/beast/http.hpp>
+
+#include <array>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+
+namespace tokenmeter {
+
+namespace http = boost::beast::http;
+
+/// What the agent connection does once an exchange is over.
+struct exchange_outcome {
+  bool keep_alive = false; ///< the agent connection can take its next request
+};
+
+/// One request relayed to an upstream and its answer relayed back: write the request,
+/// read the response header, then read and forward the body piece by piece over one
+/// fixed buffer, teeing each piece to the usage tap. The exchange is recorded before
+/// its last bytes are written, so /usage reflects it as soon as the agent has it.
+/// Lives on the agent connection's strand, like the streams it borrows.
+class exchange : public std::enable_shared_from_this<exchange> {
+public:
+  using done_handler = std::function<void(exchange_outcome)>;
+
+  struct context {
+    request_tags tags;
+    std::string path;        ///< the agent's path, without the query
+    api_schema schema = api_schema::openai_chat;
+    bool agent_keep_alive = true;
+    unsigned agent_version = 11;
+    bool head_request = false;
+    std::chrono::steady_clock::time_point started;
+    std::int64_t started_unix_ms = 0;
+  };
+
+  exchange(beast::tcp_stream& agent, std::shared_ptr<upstream_connection> upstream, context ctx,
+           services& svc, done_handler done);
+
+  /// Connects if needed, then runs the exchange; `done` is called exactly once.
+  void start(http::request<http::string_body> upstream_request);
+
+private:
+  void on_connect(boost::system::error_code ec, std::string_view step);
+  void do_write_request();
+  void on_write_request(boost::system::error_code ec);
+  void do_read_header();
+  void on_read_header(boost::system::error_code ec);
+  void on_write_header(boost::system::error_code ec);
+  void do_read_body();
+  void on_read_body(boost::system::error_code ec);
+  void do_write_body(std::size_t n, bool last);
+  void on_write_body(boost::system::error_code ec, bool last);
+
+  void fail_before_response(boost::system::error_code ec, std::string_view kind);
+  void fail_mid_body(boost::system::error_code ec, std::string_view kind);
+  void record(int status, std::string_view error);
+  void finish(bool keep_alive);
+
+  static constexpr std::size_t relay_buffer_size = 16 * 1024;
+
+  beast::tcp_stream& agent_;
+  std::shared_ptr<upstream_connection> upstream_;
+  context ctx_;
+  services& svc_;
+  done_handler done_;
+
+  http::request<http::string_body> request_;
+  std::optional<http::response_parser<http::buffer_body>> parser_;
+  http::response<http::buffer_body> response_;
+  std::optional<http::response_serializer<http::buffer_body>> serializer_;
+  std::optional<usage_tap> tap_;
+  std::unique_ptr<std::array<char, relay_buffer_size>> buffer_;
+  std::optional<std::chrono::steady_clock::time_point> first_byte_;
+  bool agent_gone_ = false;   ///< the agent stopped reading; the upstream is drained for its usage
+  bool recorded_ = false;
+  std::uint64_t drained_bytes_ = 0;
+};
+
+} // namespace tokenmeter

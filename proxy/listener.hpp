@@ -1,0 +1,36 @@
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace tokenmeter {
+
+/// Parses "HOST:PORT", "[V6]:PORT" or "localhost:PORT" into an endpoint; throws config_error.
+boost::asio::ip::tcp::endpoint parse_listen_address(const std::string& text);
+
+/// Accepts connections and hands each socket, on a strand of its own, to a session factory.
+class listener : public std::enable_shared_from_this<listener> {
+public:
+  using session_factory = std::function<void(boost::asio::ip::tcp::socket&&)>;
+
+  /// Binds and listens at once, so a busy port fails start-up with a clear message.
+  listener(boost::asio::io_context& ioc, boost::asio::ip::tcp::endpoint endpoint, session_factory factory);
+
+  boost::asio::ip::tcp::endpoint local_endpoint() const;
+  void start();
+  /// Stops accepting; thread-safe.
+  void stop();
+
+private:
+  void do_accept();
+
+  boost::asio::io_context& ioc_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  session_factory factory_;
+};
+
+} // namespace tokenmeter

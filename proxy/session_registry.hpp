@@ -1,0 +1,30 @@
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+namespace tokenmeter {
+
+/// The live connections, so that a graceful stop can reach each of them.
+class session_registry {
+public:
+  using stopper = std::function<void()>;
+
+  /// Registers a connection; `stop` must be safe to call from any thread (it posts to
+  /// the connection's strand). Returns the key for remove().
+  std::size_t add(stopper stop);
+  void remove(std::size_t key);
+  /// Asks every live connection to stop: idle ones close now, busy ones after their exchange.
+  void stop_all();
+  std::size_t size() const;
+
+private:
+  mutable std::mutex mutex_;
+  std::size_t next_key_ = 0;
+  std::unordered_map<std::size_t, stopper> sessions_;
+};
+
+} // namespace tokenmeter

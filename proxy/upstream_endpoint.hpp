@@ -1,0 +1,29 @@
+#pragma once
+
+#include "config.hpp"
+
+#include <boost/asio/ssl/context.hpp>
+
+#include <memory>
+#include <string>
+
+namespace tokenmeter {
+
+/// A configured upstream, parsed and ready: where to connect and how to verify it.
+struct upstream_endpoint {
+  std::string name;
+  std::string host;      ///< host name or IP literal, without brackets
+  std::string port;      ///< numeric service, defaulted from the scheme
+  std::string host_header; ///< Host value sent upstream (host[:port] as in the URL)
+  std::string base_path; ///< prepended to the agent's path; no trailing '/'
+  std::string prefix;    ///< agent path prefix routed here, or empty
+  bool tls = false;
+  bool host_is_ip = false; ///< no SNI for IP literals (RFC 6066)
+  /// Verification settings for https upstreams (system store plus ca_file); null for http.
+  std::shared_ptr<boost::asio::ssl::context> tls_context;
+};
+
+/// Parses and checks one upstream; throws config_error naming it on a bad URL or CA file.
+upstream_endpoint make_upstream_endpoint(const upstream_config& cfg);
+
+} // namespace tokenmeter

@@ -1,0 +1,60 @@
+#include "attribution.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace tokenmeter;
+
+namespace {
+
+boost::beast::http::fields headers(std::string_view session, std::string_view node) {
+  boost::beast::http::fields f;
+  f.set("X-Session-ID", session);
+  f.set("X-Node", node);
+  return f;
+}
+
+} // namespace
+
+TEST(Attribution, ReadsSessionAndNodeHeaders) {
+  const auto tags = read_request_tags(headers("run-42", "JiraNode"), "", config{});
+  EXPECT_EQ(tags.session_id, "run-42");
+  EXPECT_EQ(tags.node, "JiraNode");
+}
+
+TEST(Attribution, ReadsModelAndStreamFromTheBody) {
+  const auto tags = read_request_tags({}, R"({"stream": true, "messages": [], "model": "gpt-4o-mini"})", config{});
+  EXPECT_EQ(tags.request_model, "gpt-4o-mini");
+  EXPECT_TRUE(tags.stream);
+}
+
+TEST(Attribution, IgnoresABodyThatIsNotJson) {
+  const auto tags = read_request_tags({}, "model=gpt-4o", config{});
+  EXPECT_EQ(tags.request_model, "");
+  EXPECT_FALSE(tags.stream);
+}
+
+TEST(Attribution, IgnoresAModelThatIsNotAString) {
+  const auto tags = read_request_tags({}, R"({"model": 42, "stream": "yes"})", config{});
+  EXPECT_EQ(tags.request_model, "");
+  EXPECT_FALSE(tags.stream);
+}
+
+TEST(Attribution, ReplacesControlCharactersInTags) {
+  EXPECT_EQ(sanitize_tag("a\nb\x01" "c\x7f", 256), "a?b?c?");
+}
+
+TEST(Attribution, CutsLongTagsToTheLimit) { EXPECT_EQ(sanitize_tag("abcdef", 4), "abcd"); }
+
+TEST(Attribution, NeverSplitsAUtf8SequenceWhenCutting) {
+  // "a你" is 61 E4 BD A0: a cut at 3 bytes would leave half a character.
+  EXPECT_EQ(sanitize_tag("a\xE4\xBD\xA0", 3), "a");
+  EXPECT_EQ(sanitize_tag("a\xE4\xBD\xA0" "b", 4), "a\xE4\xBD\xA0");
+}
+
+TEST(Attribution, UsesConfiguredHeaderNames) {
+  config cfg;
+  cfg.session_header = "X-Run";
+  boost::beast::http::fields f;
+  f.set("X-Run", "r1");
+  EXPECT_EQ(read_request_tags(f, "", cfg).session_id, "r1");
+}

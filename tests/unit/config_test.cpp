@@ -1,0 +1,95 @@
+#include "config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include <unistd.h>
+
+using namespace tokenmeter;
+
+namespace {
+
+command_line parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "tokenmeter");
+  return parse_command_line(static_cast<int>(args.size()), args.data());
+}
+
+std::string write_temp(const std::string& text) {
+  char name[] = "/tmp/tokenmeter-config-XXXXXX";
+  const int fd = mkstemp(name);
+  close(fd);
+  std::ofstream(name) << text;
+  return name;
+}
+
+} // namespace
+
+TEST(Config, DefaultsListenOnLoopback) {
+  const auto cmd = parse({});
+  EXPECT_EQ(cmd.cfg.listen, "127.0.0.1:8080");
+  EXPECT_EQ(cmd.cfg.admin_listen, "127.0.0.1:9464");
+  EXPECT_TRUE(cmd.cfg.upstreams.empty());
+  EXPECT_GE(cmd.cfg.threads, 1u);
+}
+
+TEST(Config, UpstreamFlagDefinesTheDefaultRoute) {
+  const auto cmd = parse({"--upstream", "http://127.0.0.1:8000/v1"});
+  ASSERT_EQ(cmd.cfg.upstreams.size(), 1u);
+  EXPECT_EQ(cmd.cfg.upstreams[0].name, "default");
+  EXPECT_EQ(cmd.cfg.default_upstream, "default");
+}
+
+TEST(Config, FlagsOverrideTheFile) {
+  const auto path = write_temp("listen: \"127.0.0.1:1111\"\nledger: a.db\n");
+  const auto cmd = parse({"--config", path.c_str(), "--listen=127.0.0.1:2222"});
+  EXPECT_EQ(cmd.cfg.listen, "127.0.0.1:2222");
+  EXPECT_EQ(cmd.cfg.ledger_path, "a.db");
+  std::remove(path.c_str());
+}
+
+TEST(Config, ReadsUpstreamsWithPrefixesAndTheFirstUnprefixedIsDefault) {
+  const auto path = write_temp(
+      "upstreams:\n"
+      "  - {name: anthropic, url: \"http://127.0.0.1:2\", prefix: \"/anthropic/\"}\n"
+      "  - {name: local, url: \"http://127.0.0.1:1/v1\"}\n");
+  const auto cmd = parse({"--config", path.c_str()});
+  ASSERT_EQ(cmd.cfg.upstreams.size(), 2u);
+  EXPECT_EQ(cmd.cfg.upstreams[0].prefix, "/anthropic");
+  EXPECT_EQ(cmd.cfg.default_upstream, "local");
+  std::remove(path.c_str());
+}
+
+TEST(Config, ReadsTimeoutsInSeconds) {
+  const auto path = write_temp("timeouts: {connect: 2.5, idle: 600}\n");
+  const auto cmd = parse({"--config", path.c_str()});
+  EXPECT_EQ(cmd.cfg.timeouts.connect, std::chrono::milliseconds(2500));
+  EXPECT_EQ(cmd.cfg.timeouts.idle, std::chrono::milliseconds(600000));
+  std::remove(path.c_str());
+}
+
+TEST(Config, RejectsUnknownKeysNamingThem) {
+  const auto path = write_temp("listne: x\n");
+  try {
+    parse({"--config", path.c_str()});
+    FAIL() << "expected config_error";
+  } catch (const config_error& e) {
+    EXPECT_NE(std::string(e.what()).find("listne"), std::string::npos);
+  }
+  std::remove(path.c_str());
+}
+
+TEST(Config, RejectsDuplicateUpstreamNames) {
+  const auto path = write_temp("upstreams:\n  - {name: a, url: \"http://h:1\"}\n  - {name: a, url: \"http://h:2\"}\n");
+  EXPECT_THROW(parse({"--config", path.c_str()}), config_error);
+  std::remove(path.c_str());
+}
+
+TEST(Config, RejectsUnknownFlags) { EXPECT_THROW(parse({"--nope", "1"}), config_error); }
+
+TEST(Config, RejectsAFlagWithoutValue) { EXPECT_THROW(parse({"--listen"}), config_error); }
+
+TEST(Config, RejectsAMissingFile) { EXPECT_THROW(parse({"--config", "/nonexistent/tm.yaml"}), config_error); }
+
+TEST(Config, HelpStopsParsing) { EXPECT_TRUE(parse({"--help", "--nope"}).show_help); }
