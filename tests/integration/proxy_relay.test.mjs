@@ -177,6 +177,24 @@ describe('request framing', () => {
     }
   });
 
+  test('reuses one upstream connection for the exchanges of one agent connection', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const session = uniqueSession('upstream-reuse');
+    try {
+      for (const turn of [0, 1, 2]) {
+        const res = await postJson(`${meter.proxyUrl}/chat/completions`, chatRequest(`reuse ${turn}`), { 'x-session-id': session }, { agent });
+        assert.equal(res.status, 200);
+      }
+      const ports = standin.exchanges
+        .filter((x) => x.request.headers['x-session-id'] === session)
+        .map((x) => x.request.remotePort);
+      assert.equal(ports.length, 3);
+      assert.equal(new Set(ports).size, 1);
+    } finally {
+      agent.destroy();
+    }
+  });
+
   test('answers Expect: 100-continue and relays a large body', async () => {
     const session = uniqueSession('continue');
     const text = Array.from({ length: 300 }, (_, i) => `word${i}`).join(' ');

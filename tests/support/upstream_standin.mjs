@@ -63,7 +63,7 @@ function chooseAnswer(req, body, id) {
 /**
  * Starts the stand-in. With tls: true it serves HTTPS with a certificate from a throwaway CA
  * (caFile is the CA to trust). Returns { url, port, caFile, exchanges, last(), close() }; each exchange
- * is { request: { method, url, headers, body }, response: { status, headers, body,
+ * is { request: { method, url, headers, body, remotePort }, response: { status, headers, body,
  * usage, eventTimes } }, body being the exact bytes sent (a Buffer) and eventTimes the
  * performance.now() of each SSE event write.
  */
@@ -75,7 +75,7 @@ export async function startStandin({ tls = false } = {}) {
   async function handle(req, res) {
     const body = await readBody(req);
     const exchange = {
-      request: { method: req.method, url: req.url, headers: req.headers, body },
+      request: { method: req.method, url: req.url, headers: req.headers, body, remotePort: req.socket.remotePort },
       response: { status: 0, headers: {}, body: Buffer.alloc(0), usage: null, eventTimes: [] },
     };
     exchanges.push(exchange);
