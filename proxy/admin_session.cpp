@@ -34,11 +34,7 @@ admin_session::admin_session(boost::asio::ip::tcp::socket&& socket, services& sv
 admin_session::~admin_session() { svc_.sessions.remove(registry_key_); }
 
 void admin_session::start() {
-  registry_key_ = svc_.sessions.add([weak = weak_from_this(), executor = stream_.get_executor()] {
-    boost::asio::post(executor, [weak] {
-      if (auto self = weak.lock()) self->stop();
-    });
-  });
+  registry_key_ = svc_.sessions.add_session(shared_from_this(), stream_.get_executor());
   boost::asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
 }
 

@@ -22,6 +22,8 @@ public:
   admin_session(boost::asio::ip::tcp::socket&& socket, services& svc);
   ~admin_session();
   void start();
+  /// Ends the connection: at once when idle, after the running exchange otherwise.
+  void stop();
 
 private:
   void do_read();
@@ -30,7 +32,6 @@ private:
   /// Runs `query` against the ledger after every recorded exchange is committed.
   void answer_from_ledger(std::function<http::response<http::string_body>(sqlite3&)> query);
   void send(http::response<http::string_body> res);
-  void stop();
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;

@@ -24,6 +24,8 @@ public:
   ~downstream_session();
 
   void start();
+  /// Ends the connection: at once when idle, after the running exchange otherwise.
+  void stop();
 
 private:
   void do_read_header();
@@ -33,7 +35,6 @@ private:
   void start_exchange();
   void on_exchange_done(bool keep_alive);
   void send_error(http::status status, std::string_view message, std::string_view code, bool keep_alive);
-  void stop();
   void close();
 
   beast::tcp_stream stream_;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <boost/asio/post.hpp>
+
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -20,6 +22,16 @@ public:
   /// Asks every live connection to stop: idle ones close now, busy ones after their exchange.
   void stop_all();
   std::size_t size() const;
+
+  /// Registers a connection object whose stop() must run on `executor`, its strand.
+  template <class Session, class Executor>
+  std::size_t add_session(const std::shared_ptr<Session>& session, Executor executor) {
+    return add([weak = std::weak_ptr<Session>(session), executor] {
+      boost::asio::post(executor, [weak] {
+        if (auto self = weak.lock()) self->stop();
+      });
+    });
+  }
 
 private:
   mutable std::mutex mutex_;

@@ -1,28 +1,16 @@
 // The official openai SDK pointed at tokenmeter: the usage the SDK reports to its caller is
 // exactly what tokenmeter books for the session.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import OpenAI from 'openai';
-import { startTokenmeter } from '../support/tokenmeter_process.mjs';
-import { startStandin } from '../support/upstream_standin.mjs';
+import { meteredStandin } from '../support/metered_standin.mjs';
 import { tokenBlock, uniqueSession } from '../support/usage_expectations.mjs';
 
-let standin;
-let meter;
-
-before(async () => {
-  standin = await startStandin();
-  meter = await startTokenmeter({ upstream: `${standin.url}/v1` });
-});
-
-after(async () => {
-  await meter?.stop();
-  await standin?.close();
-});
+const env = meteredStandin();
 
 function clientFor(session) {
   return new OpenAI({
-    baseURL: meter.proxyUrl,
+    baseURL: env.meter.proxyUrl,
     apiKey: 'sk-test-dummy',
     defaultHeaders: { 'X-Session-ID': session, 'X-Node': 'sdk-node' },
     maxRetries: 0,
@@ -44,7 +32,7 @@ function blockFromChatUsage(usage) {
 }
 
 async function sessionJson(session) {
-  const { status, json } = await meter.admin(`/usage/sessions/${session}`);
+  const { status, json } = await env.meter.admin(`/usage/sessions/${session}`);
   assert.equal(status, 200);
   return json;
 }

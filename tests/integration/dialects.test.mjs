@@ -1,33 +1,21 @@
 // Each API dialect through the proxy: the agent gets the stand-in's bytes unchanged and the
 // session shows exactly the usage the stand-in reported, in the proxy's canonical terms.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { parseSse, postJson } from '../support/http_client.mjs';
-import { startTokenmeter } from '../support/tokenmeter_process.mjs';
-import { startStandin } from '../support/upstream_standin.mjs';
+import { meteredStandin } from '../support/metered_standin.mjs';
 import { expectedBlock, tokenBlock, uniqueSession } from '../support/usage_expectations.mjs';
 
-let standin;
-let meter;
-
-before(async () => {
-  standin = await startStandin();
-  meter = await startTokenmeter({ upstream: `${standin.url}/v1` });
-});
-
-after(async () => {
-  await meter?.stop();
-  await standin?.close();
-});
+const env = meteredStandin();
 
 const LONG_TEXT = Array.from({ length: 90 }, (_, i) => `token${i}`).join(' ');
 
 /** Sends one request in a fresh session; returns the agent's answer, what the stand-in sent and the session block. */
 async function exchange(path, body, headers = {}) {
   const session = uniqueSession(path.replaceAll('/', ''));
-  const res = await postJson(`${meter.proxyUrl}${path}`, body, { 'x-session-id': session, ...headers });
-  const sent = standin.last().response;
-  const { status, json } = await meter.admin(`/usage/sessions/${session}`);
+  const res = await postJson(`${env.meter.proxyUrl}${path}`, body, { 'x-session-id': session, ...headers });
+  const sent = env.standin.last().response;
+  const { status, json } = await env.meter.admin(`/usage/sessions/${session}`);
   assert.equal(status, 200);
   return { res, sent, session: json, block: tokenBlock(json) };
 }
