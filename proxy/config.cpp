@@ -25,8 +25,36 @@ void read_duration(const YAML::Node& node, std::string_view name, std::chrono::m
   out = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
 }
 
+usage_pointers read_usage_pointers(const YAML::Node& node, const std::string& where) {
+  if (!node.IsMap()) throw config_error("config: " + where + " must be a mapping of JSON Pointers");
+  usage_pointers p;
+  const std::pair<const char*, std::string*> fields[] = {{"prompt", &p.prompt},       {"completion", &p.completion},
+                                                        {"cached", &p.cached},       {"reasoning", &p.reasoning},
+                                                        {"total", &p.total},         {"model", &p.model}};
+  for (const auto& item : node) {
+    const auto key = item.first.as<std::string>();
+    if (key == "cumulative") {
+      p.cumulative = scalar<bool>(item.second, where + ".cumulative");
+      continue;
+    }
+    std::string* target = nullptr;
+    for (const auto& [name, field] : fields)
+      if (key == name) target = field;
+    if (!target) throw config_error("config: unknown key '" + key + "' in " + where);
+    *target = scalar<std::string>(item.second, where + "." + key);
+    if (!target->empty() && target->front() != '/')
+      throw config_error("config: " + where + "." + key + " must be a JSON Pointer starting with '/'");
+  }
+  if (p.prompt.empty() && p.completion.empty() && p.total.empty())
+    throw config_error("config: " + where + " needs at least one of prompt, completion or total");
+  return p;
+}
+
 upstream_config default_route(std::string url) {
-  return upstream_config{"default", std::move(url), "", ""};
+  upstream_config up;
+  up.name = "default";
+  up.url = std::move(url);
+  return up;
 }
 
 std::uint64_t parse_unsigned(std::string_view text, std::string_view flag) {
@@ -51,8 +79,9 @@ void load_config_file(const std::string& path, config& cfg) {
   if (!root || root.IsNull()) return;
   if (!root.IsMap()) throw config_error("config: " + path + " must be a YAML mapping");
 
-  static const std::set<std::string> known{"listen", "admin_listen", "threads", "ledger", "pricing", "headers",
-                                           "upstreams", "default_upstream", "limits", "timeouts", "log_level"};
+  static const std::set<std::string> known{"listen",    "admin_listen",     "threads", "ledger",   "pricing",
+                                           "headers",   "upstreams",        "limits",  "timeouts", "log_level",
+                                           "default_upstream", "custom_prices"};
   for (const auto& item : root) {
     const auto key = item.first.as<std::string>();
     if (!known.contains(key)) throw config_error("config: unknown key '" + key + "' in " + path);
@@ -69,6 +98,7 @@ void load_config_file(const std::string& path, config& cfg) {
     if (!level) throw config_error("config: log_level must be debug, info, warn or error");
     cfg.level = *level;
   }
+  if (root["custom_prices"]) cfg.custom_prices_yaml = YAML::Dump(root["custom_prices"]);
   if (const auto headers = root["headers"]) {
     if (headers["session"]) cfg.session_header = scalar<std::string>(headers["session"], "headers.session");
     if (headers["node"]) cfg.node_header = scalar<std::string>(headers["node"], "headers.node");
@@ -104,6 +134,21 @@ void load_config_file(const std::string& path, config& cfg) {
       up.url = scalar<std::string>(u["url"], where + ".url");
       if (u["prefix"]) up.prefix = scalar<std::string>(u["prefix"], where + ".prefix");
       if (u["ca_file"]) up.ca_file = scalar<std::string>(u["ca_file"], where + ".ca_file");
+      if (u["inject_include_usage"])
+        up.inject_include_usage = scalar<bool>(u["inject_include_usage"], where + ".inject_include_usage");
+      if (u["schema"]) up.schema = scalar<std::string>(u["schema"], where + ".schema");
+      if (const auto usage = u["usage"]) up.usage = read_usage_pointers(usage, where + ".usage");
+      if (const auto deployments = u["deployments"]) {
+        if (!deployments.IsMap()) throw config_error("config: " + where + ".deployments must map deployment names to models");
+        for (const auto& d : deployments)
+          up.deployments[d.first.as<std::string>()] = scalar<std::string>(d.second, where + ".deployments");
+      }
+      if (u["custom_prices"]) up.custom_prices_yaml = YAML::Dump(u["custom_prices"]);
+      static const std::set<std::string> upstream_keys{"name",   "url",   "prefix",      "ca_file",      "inject_include_usage",
+                                                       "schema", "usage", "deployments", "custom_prices"};
+      for (const auto& item : u)
+        if (!upstream_keys.contains(item.first.as<std::string>()))
+          throw config_error("config: unknown key '" + item.first.as<std::string>() + "' in " + where);
       cfg.upstreams.push_back(std::move(up));
     }
   }
@@ -117,6 +162,11 @@ void validate(config& cfg) {
   for (auto& up : cfg.upstreams) {
     if (up.name.empty()) throw config_error("config: an upstream has an empty name");
     if (!names.insert(up.name).second) throw config_error("config: upstream name '" + up.name + "' is used twice");
+    static const std::set<std::string> schemas{"", "openai_chat", "openai_responses", "anthropic_messages",
+                                               "cohere_v2", "ollama"};
+    if (!schemas.contains(up.schema))
+      throw config_error("config: upstream '" + up.name + "' has an unknown schema '" + up.schema +
+                         "' (openai_chat, openai_responses, anthropic_messages, cohere_v2, ollama)");
     if (!up.prefix.empty()) {
       if (up.prefix.front() != '/') throw config_error("config: prefix of upstream '" + up.name + "' must start with '/'");
       while (up.prefix.size() > 1 && up.prefix.back() == '/') up.prefix.pop_back();

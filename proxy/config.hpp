@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -15,12 +17,31 @@ struct config_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Where an in-house upstream keeps its usage: RFC 6901 JSON Pointers into the JSON
+/// body or into each stream event. Empty pointers are not read.
+struct usage_pointers {
+  std::string prompt;
+  std::string completion;
+  std::string cached;
+  std::string reasoning;
+  std::string total;
+  std::string model;
+  bool cumulative = true; ///< a stream repeats running totals (last wins); false: per-event deltas to add
+};
+
 /// One upstream as written in the config file.
 struct upstream_config {
   std::string name;    ///< unique, used in X-Upstream, the ledger and metric labels
   std::string url;     ///< http(s)://host[:port][/base/path]
   std::string prefix;  ///< optional agent path prefix routed here (stripped)
   std::string ca_file; ///< optional PEM bundle trusted for this https upstream
+  /// Add stream_options.include_usage to streamed Chat Completions / Completions requests
+  /// that lack it (and hide the extra usage chunk from the agent). Off for upstreams that reject it.
+  bool inject_include_usage = true;
+  std::string schema;                          ///< force a usage schema by name; empty: by path
+  std::optional<usage_pointers> usage;         ///< a custom usage shape (overrides the schema)
+  std::map<std::string, std::string> deployments; ///< Azure deployment name -> model priced
+  std::string custom_prices_yaml; ///< a `models:` list in the price-file format, for this upstream only
 };
 
 /// Deadlines of each step of an exchange.
@@ -46,6 +67,7 @@ struct config {
   std::string node_header = "X-Node";
   std::string upstream_header = "X-Upstream";
   std::vector<upstream_config> upstreams;
+  std::string custom_prices_yaml; ///< a `models:` list in the price-file format, over the table
   std::string default_upstream; ///< name of the route taken when no prefix or header selects one
   std::uint64_t max_request_body_bytes = 32ull << 20;
   std::uint32_t max_header_bytes = 64u << 10;

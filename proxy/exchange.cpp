@@ -205,11 +205,16 @@ void exchange::record(int status, std::string_view error) {
     row.source = result.source;
     row.model = std::move(result.model);
     row.stream = row.stream || result.streamed;
+    row.stream_complete = result.stream_complete;
+    row.provider_cost_pico_usd = result.provider_cost_pico_usd;
+    row.service_tier = std::move(result.service_tier);
+    row.notes = std::move(result.notes);
   }
+  row.request_model = ctx_.tags.request_model;
   row.latency_us = micros_between(ctx_.started, now);
   row.ttfb_us = first_byte_ ? micros_between(ctx_.started, *first_byte_) : 0;
   row.error = error;
-  svc_.recorder.record(std::move(row), ctx_.tags.request_model);
+  svc_.recorder.record(std::move(row));
 }
 
 void exchange::finish(bool keep_alive) {

@@ -7,15 +7,28 @@ namespace tokenmeter {
 usage_recorder::usage_recorder(ledger& book, metrics& meters, std::shared_ptr<const price_table> prices)
     : ledger_(book), metrics_(meters), prices_(std::move(prices)) {}
 
-void usage_recorder::record(exchange_record row, std::string_view request_model) {
-  if (row.model.empty()) row.model = request_model;
+void usage_recorder::record(exchange_record row) {
+  if (row.model.empty()) row.model = row.request_model;
   if (row.usage.any() && prices_) {
     auto rates = prices_->find(row.model);
-    if (!rates && !request_model.empty() && request_model != row.model) rates = prices_->find(request_model);
+    if (!rates && !row.request_model.empty() && row.request_model != row.model) rates = prices_->find(row.request_model);
     if (rates) row.cost_pico_usd = cost_pico_usd(row.usage, *rates);
     else warn_unpriced_once(row.model);
   }
   metrics_.record(row);
+  if (log_enabled(log_level::debug))
+    log_line(log_level::debug, "exchange")
+        .kv("session", row.session_id)
+        .kv("node", row.node)
+        .kv("model", row.model)
+        .kv("upstream", row.upstream)
+        .kv("path", row.path)
+        .kv("status", row.status)
+        .kv("usage_source", to_string(row.source))
+        .kv("prompt_tokens", row.usage.prompt_tokens.value_or(0))
+        .kv("completion_tokens", row.usage.completion_tokens.value_or(0))
+        .kv("latency_us", row.latency_us)
+        .kv("error", row.error);
   ledger_.append(std::move(row));
 }
 

@@ -18,8 +18,8 @@ class usage_recorder {
 public:
   usage_recorder(ledger& book, metrics& meters, std::shared_ptr<const price_table> prices);
 
-  /// Prices `row` on its model (the response's), else on `request_model`, then records it.
-  void record(exchange_record row, std::string_view request_model);
+  /// Prices `row` on its model (the response's), else on its request model, then records it.
+  void record(exchange_record row);
 
 private:
   void warn_unpriced_once(const std::string& model);

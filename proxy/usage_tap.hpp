@@ -3,7 +3,9 @@
 #include "token_usage.hpp"
 #include "usage_extractor.hpp"
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,6 +18,9 @@ struct tap_result {
   std::string model;            ///< the response's own model, empty if it named none
   bool streamed = false;        ///< the body was an event stream (SSE or NDJSON)
   bool stream_complete = false; ///< a terminal marker was seen ([DONE], message_stop, ...)
+  std::optional<std::int64_t> provider_cost_pico_usd; ///< the upstream's own cost (OpenRouter usage.cost)
+  std::string service_tier;     ///< the response's service_tier, if any
+  std::string notes;            ///< comma-separated data-quality events, empty when none
 };
 
 /// Reads a copy of the response body bytes that the relay forwards, in the pieces the
