@@ -6,7 +6,16 @@ using namespace tokenmeter;
 
 namespace {
 
-upstream_endpoint endpoint(const std::string& url) { return make_upstream_endpoint({"up", url, "", ""}); }
+upstream_config upstream(std::string name, std::string url, std::string prefix = "", std::string ca_file = "") {
+  upstream_config up;
+  up.name = std::move(name);
+  up.url = std::move(url);
+  up.prefix = std::move(prefix);
+  up.ca_file = std::move(ca_file);
+  return up;
+}
+
+upstream_endpoint endpoint(const std::string& url) { return make_upstream_endpoint(upstream("up", url, "", "")); }
 
 http::request<http::string_body> agent_request() {
   http::request<http::string_body> req{http::verb::post, "/chat/completions?x=1", 11};

@@ -6,11 +6,20 @@ using namespace tokenmeter;
 
 namespace {
 
+upstream_config upstream(std::string name, std::string url, std::string prefix = "", std::string ca_file = "") {
+  upstream_config up;
+  up.name = std::move(name);
+  up.url = std::move(url);
+  up.prefix = std::move(prefix);
+  up.ca_file = std::move(ca_file);
+  return up;
+}
+
 router make_router() {
   std::vector<upstream_endpoint> ups;
-  ups.push_back(make_upstream_endpoint({"openai", "http://127.0.0.1:1/v1", "", ""}));
-  ups.push_back(make_upstream_endpoint({"anthropic", "http://127.0.0.1:2", "/anthropic", ""}));
-  ups.push_back(make_upstream_endpoint({"anthropic-eu", "http://127.0.0.1:3", "/anthropic/eu", ""}));
+  ups.push_back(make_upstream_endpoint(upstream("openai", "http://127.0.0.1:1/v1", "", "")));
+  ups.push_back(make_upstream_endpoint(upstream("anthropic", "http://127.0.0.1:2", "/anthropic", "")));
+  ups.push_back(make_upstream_endpoint(upstream("anthropic-eu", "http://127.0.0.1:3", "/anthropic/eu", "")));
   return router(std::move(ups), "openai");
 }
 

@@ -4,17 +4,30 @@
 
 using namespace tokenmeter;
 
+namespace {
+
+upstream_config upstream(std::string name, std::string url, std::string prefix = "", std::string ca_file = "") {
+  upstream_config up;
+  up.name = std::move(name);
+  up.url = std::move(url);
+  up.prefix = std::move(prefix);
+  up.ca_file = std::move(ca_file);
+  return up;
+}
+
+} // namespace
+
 TEST(UpstreamEndpoint, RejectsNonHttpSchemes) {
-  EXPECT_THROW(make_upstream_endpoint({"x", "ftp://h/", "", ""}), config_error);
+  EXPECT_THROW(make_upstream_endpoint(upstream("x", "ftp://h/", "", "")), config_error);
 }
 
 TEST(UpstreamEndpoint, DefaultsPortsFromTheScheme) {
-  EXPECT_EQ(make_upstream_endpoint({"x", "http://h", "", ""}).port, "80");
-  EXPECT_EQ(make_upstream_endpoint({"x", "https://h", "", ""}).port, "443");
+  EXPECT_EQ(make_upstream_endpoint(upstream("x", "http://h", "", "")).port, "80");
+  EXPECT_EQ(make_upstream_endpoint(upstream("x", "https://h", "", "")).port, "443");
 }
 
 TEST(UpstreamEndpoint, ParsesIpv6Literals) {
-  const auto ep = make_upstream_endpoint({"x", "http://[::1]:8000/v1", "", ""});
+  const auto ep = make_upstream_endpoint(upstream("x", "http://[::1]:8000/v1", "", ""));
   EXPECT_EQ(ep.host, "::1");
   EXPECT_TRUE(ep.host_is_ip);
   EXPECT_EQ(ep.base_path, "/v1");
@@ -22,5 +35,5 @@ TEST(UpstreamEndpoint, ParsesIpv6Literals) {
 }
 
 TEST(UpstreamEndpoint, RejectsAMissingCaFile) {
-  EXPECT_THROW(make_upstream_endpoint({"x", "https://h", "", "/nonexistent/ca.pem"}), config_error);
+  EXPECT_THROW(make_upstream_endpoint(upstream("x", "https://h", "", "/nonexistent/ca.pem")), config_error);
 }
