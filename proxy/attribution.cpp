@@ -54,14 +54,25 @@ std::string sanitize_tag(std::string_view value, std::size_t max_length) {
   return out;
 }
 
+std::string_view azure_deployment(std::string_view path) noexcept {
+  constexpr std::string_view marker = "/openai/deployments/";
+  const std::size_t at = path.find(marker);
+  if (at == std::string_view::npos) return {};
+  std::string_view name = path.substr(at + marker.size());
+  name = name.substr(0, name.find_first_of("/?"));
+  return name;
+}
+
 request_tags read_request_tags(const boost::beast::http::fields& headers, const std::string& body,
-                               const config& cfg) {
+                               const config& cfg, std::string_view path) {
   request_tags tags;
   if (const auto it = headers.find(cfg.session_header); it != headers.end())
     tags.session_id = sanitize_tag(it->value(), cfg.max_tag_length);
   if (const auto it = headers.find(cfg.node_header); it != headers.end())
     tags.node = sanitize_tag(it->value(), cfg.max_tag_length);
   read_body_fields(body, tags, cfg.max_tag_length);
+  // Azure names the deployment in the path, not the body; the response model is the real snapshot.
+  if (tags.request_model.empty()) tags.request_model = sanitize_tag(azure_deployment(path), cfg.max_tag_length);
   return tags;
 }
 

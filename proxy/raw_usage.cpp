@@ -2,6 +2,7 @@
 
 #include "usage_extractor.hpp"
 
+#include <array>
 #include <limits>
 
 namespace tokenmeter {
@@ -35,17 +36,39 @@ bool book_total_gap(std::optional<std::uint64_t> total, token_usage& usage) noex
   return true;
 }
 
+constexpr std::array<count_field, 9> count_fields{&raw_usage::input,      &raw_usage::output,      &raw_usage::total,
+                                                  &raw_usage::cached,     &raw_usage::cache_hit,   &raw_usage::cached_flat,
+                                                  &raw_usage::cache_read, &raw_usage::cache_write, &raw_usage::reasoning};
+
 } // namespace
 
 void raw_usage::merge(const raw_usage& later) {
-  for (count_field field : {&raw_usage::input, &raw_usage::output, &raw_usage::total, &raw_usage::cached,
-                            &raw_usage::cache_hit, &raw_usage::cached_flat, &raw_usage::cache_read,
-                            &raw_usage::cache_write, &raw_usage::reasoning}) {
+  for (count_field field : count_fields) {
     if (later.*field) {
       this->*field = later.*field;
     }
   }
+  if (later.cost_pico_usd) {
+    cost_pico_usd = later.cost_pico_usd;
+  }
   seen = seen || later.seen;
+  unreadable = unreadable || later.unreadable;
+}
+
+void raw_usage::accumulate(const raw_usage& delta) {
+  for (count_field field : count_fields) {
+    if (delta.*field) {
+      this->*field = saturating_add((this->*field).value_or(0), *(delta.*field));
+    }
+  }
+  if (delta.cost_pico_usd) {
+    const std::int64_t sum = cost_pico_usd.value_or(0);
+    cost_pico_usd = sum > std::numeric_limits<std::int64_t>::max() - *delta.cost_pico_usd
+                        ? std::numeric_limits<std::int64_t>::max()
+                        : sum + *delta.cost_pico_usd;
+  }
+  seen = seen || delta.seen;
+  unreadable = unreadable || delta.unreadable;
 }
 
 normalised_usage normalise(api_schema schema, const raw_usage& raw) noexcept {
@@ -62,6 +85,7 @@ normalised_usage normalise(api_schema schema, const raw_usage& raw) noexcept {
     usage.cache_write_tokens = raw.cache_write;
     break;
   case api_schema::openai_responses:
+  case api_schema::cohere_v2:
     usage.prompt_tokens = raw.input;
     usage.cached_prompt_tokens = raw.cached;
     break;

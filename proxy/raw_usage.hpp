@@ -21,10 +21,15 @@ struct raw_usage {
   std::optional<std::uint64_t> cache_read;    ///< Anthropic cache_read_input_tokens
   std::optional<std::uint64_t> cache_write;   ///< Anthropic cache_creation_input_tokens
   std::optional<std::uint64_t> reasoning;     ///< completion_/output_tokens_details.reasoning_tokens
+  std::optional<std::int64_t> cost_pico_usd;  ///< the upstream's own cost (OpenRouter usage.cost)
   bool seen = false;                          ///< a usage object (even an empty one) was read
+  bool unreadable = false; ///< a count was present but not a plausible whole number: trust none
 
   /// Overwrites every field that `later` has set; never adds.
   void merge(const raw_usage& later);
+  /// Adds every count that `delta` has set (saturating): for upstreams whose events carry
+  /// per-event deltas instead of running totals. The cost is added too.
+  void accumulate(const raw_usage& delta);
 };
 
 /// The canonical counts of one exchange and what had to be inferred to get them.
@@ -36,7 +41,8 @@ struct normalised_usage {
 };
 
 /// Turns the merged raw counters into token_usage with the schema's conventions:
-/// Anthropic input excludes cache tokens, OpenAI's includes them; total_tokens is authoritative.
+/// Anthropic input excludes cache tokens, OpenAI's includes them, Cohere bills billed_units;
+/// total_tokens is authoritative.
 normalised_usage normalise(api_schema schema, const raw_usage& raw) noexcept;
 
 } // namespace tokenmeter

@@ -15,6 +15,10 @@ enum class usage_source : std::uint8_t {
 
 std::string_view to_string(usage_source source) noexcept;
 
+/// No single exchange processes this many tokens; a larger count is a broken usage block.
+/// The bound also keeps every sum of counts far from overflowing a signed 64-bit total.
+inline constexpr std::uint64_t max_plausible_tokens = 1'000'000'000'000;
+
 /// The normalised token counts of one exchange. The same names are used in the
 /// ledger, the usage API and the metric labels. A field is unset when the upstream
 /// did not report it, which is different from a reported zero.

@@ -1,5 +1,8 @@
 #include "usage_extractor.hpp"
 
+#include "ondemand_support.hpp"
+#include "pico_usd.hpp"
+
 #include <simdjson.h>
 
 #include <array>
@@ -45,30 +48,24 @@ struct payload_facts {
   raw_usage usage;
   raw_usage nested_usage; ///< a fallback location (Groq's x_groq.usage)
   std::string model;
+  std::string service_tier;
   bool complete = false;
   bool error = false;
 };
 
-od::parser& thread_parser() {
-  // The tap runs on the I/O threads; a parser per thread reuses its buffers across payloads.
-  thread_local od::parser parser;
-  return parser;
-}
-
-/// A token count, or nullopt for anything else (null, negative, fractional, too large to store).
-std::optional<std::uint64_t> read_count(od::value value) {
-  std::uint64_t count = 0;
-  if (value.get_uint64().get(count) != simdjson::SUCCESS ||
-      count > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-    return std::nullopt;
-  }
-  return count;
-}
-
+/// Sets a counter from a token count. null means "not reported"; anything else that is not a
+/// plausible whole number (negative, fractional, a string, absurdly large) makes the whole
+/// usage block untrustworthy rather than silently zero.
 void set_count(raw_usage& usage, count_field field, od::value value) {
-  if (auto count = read_count(value)) {
-    usage.*field = count;
+  if (od::json_type type; value.type().get(type) == simdjson::SUCCESS && type == od::json_type::null) {
+    return;
   }
+  std::uint64_t count = 0;
+  if (value.get_uint64().get(count) != simdjson::SUCCESS || count > max_plausible_tokens) {
+    usage.unreadable = true;
+    return;
+  }
+  usage.*field = count;
 }
 
 /// Iterates the fields of value if it is an object (anything else is skipped, not an error).
@@ -94,12 +91,44 @@ simdjson::error_code for_each_field(od::value value, on_field&& visit) {
   return simdjson::SUCCESS;
 }
 
-simdjson::error_code read_usage(od::value value, raw_usage& usage) {
+/// A cost in USD as exact pico-USD, from the number's own text.
+void read_cost(od::value value, raw_usage& usage) {
+  od::json_type type;
+  if (value.type().get(type) != simdjson::SUCCESS || type != od::json_type::number) {
+    return;
+  }
+  std::string_view token = value.raw_json_token();
+  // The token runs up to the next one: drop the whitespace in between.
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\t' || token.back() == '\r' || token.back() == '\n')) {
+    token.remove_suffix(1);
+  }
+  if (auto pico = pico_usd_from_json_number(token)) {
+    usage.cost_pico_usd = pico;
+  }
+}
+
+void read_text(od::value value, std::string& text) {
+  std::string_view read;
+  if (value.get_string().get(read) == simdjson::SUCCESS && !read.empty()) {
+    text.assign(read);
+  }
+}
+
+/// Reads a usage object's counters into usage; a service_tier inside it (Anthropic) into tier.
+simdjson::error_code read_usage(od::value value, raw_usage& usage, std::string& tier) {
   if (od::json_type type; value.type().get(type) != simdjson::SUCCESS || type != od::json_type::object) {
     return simdjson::SUCCESS;
   }
   usage.seen = true;
-  return for_each_field(value, [&usage](std::string_view key, od::value member) {
+  return for_each_field(value, [&usage, &tier](std::string_view key, od::value member) {
+    if (key == "cost") {
+      read_cost(member, usage);
+      return simdjson::SUCCESS;
+    }
+    if (key == "service_tier") {
+      read_text(member, tier);
+      return simdjson::SUCCESS;
+    }
     for (const auto& [name, target] : usage_counters) {
       if (key == name) {
         set_count(usage, target, member);
@@ -148,6 +177,7 @@ event_kind classify_event_type(api_schema schema, std::string_view type) noexcep
     kind.error = kind.error || type == "response.failed";
     break;
   case api_schema::anthropic_messages: kind.terminal = type == "message_stop"; break;
+  case api_schema::cohere_v2: kind.terminal = type == "message-end"; break;
   }
   return kind;
 }
@@ -165,10 +195,12 @@ void read_type(api_schema schema, od::value value, payload_facts& facts) {
 simdjson::error_code read_common(api_schema schema, std::string_view key, od::value value,
                                  payload_facts& facts) {
   if (key == "usage") {
-    return read_usage(value, facts.usage);
+    return read_usage(value, facts.usage, facts.service_tier);
   }
   if (key == "model") {
     read_model(value, facts.model);
+  } else if (key == "service_tier") {
+    read_text(value, facts.service_tier);
   } else if (key == "type") {
     read_type(schema, value, facts);
   } else if (key == "error") {
@@ -182,10 +214,12 @@ simdjson::error_code read_common(api_schema schema, std::string_view key, od::va
 simdjson::error_code read_envelope(od::value value, payload_facts& facts) {
   return for_each_field(value, [&facts](std::string_view key, od::value member) {
     if (key == "usage") {
-      return read_usage(member, facts.usage);
+      return read_usage(member, facts.usage, facts.service_tier);
     }
     if (key == "model") {
       read_model(member, facts.model);
+    } else if (key == "service_tier") {
+      read_text(member, facts.service_tier);
     }
     return simdjson::SUCCESS;
   });
@@ -194,7 +228,7 @@ simdjson::error_code read_envelope(od::value value, payload_facts& facts) {
 simdjson::error_code read_chat_field(std::string_view key, od::value value, payload_facts& facts) {
   if (key == "x_groq") {
     return for_each_field(value, [&facts](std::string_view inner, od::value member) {
-      return inner == "usage" ? read_usage(member, facts.nested_usage) : simdjson::SUCCESS;
+      return inner == "usage" ? read_usage(member, facts.nested_usage, facts.service_tier) : simdjson::SUCCESS;
     });
   }
   if (key == "object") {
@@ -228,6 +262,26 @@ simdjson::error_code read_anthropic_field(std::string_view key, od::value value,
   return read_common(api_schema::anthropic_messages, key, value, facts);
 }
 
+/// Cohere bills `billed_units`; `tokens` also counts the prompt template and is not read.
+simdjson::error_code read_cohere_usage(od::value value, payload_facts& facts) {
+  return for_each_field(value, [&facts](std::string_view key, od::value member) {
+    return key == "billed_units" ? read_usage(member, facts.usage, facts.service_tier) : simdjson::SUCCESS;
+  });
+}
+
+simdjson::error_code read_cohere_field(std::string_view key, od::value value, payload_facts& facts) {
+  if (key == "usage") {
+    return read_cohere_usage(value, facts);
+  }
+  if (key == "delta") {
+    // message-end carries the usage of the whole response under delta.
+    return for_each_field(value, [&facts](std::string_view inner, od::value member) {
+      return inner == "usage" ? read_cohere_usage(member, facts) : simdjson::SUCCESS;
+    });
+  }
+  return read_common(api_schema::cohere_v2, key, value, facts);
+}
+
 /// Parses one payload, visits its top-level fields only, and commits what it found.
 template <class field_reader>
 payload_status extract(api_schema schema, simdjson::padded_string_view json,
@@ -241,7 +295,7 @@ payload_status extract(api_schema schema, simdjson::padded_string_view json,
   od::document document;
   od::value root;
   od::json_type type;
-  if (thread_parser().iterate(json).get(document) != simdjson::SUCCESS ||
+  if (thread_json_parser().iterate(json).get(document) != simdjson::SUCCESS ||
       document.get_value().get(root) != simdjson::SUCCESS || root.type().get(type) != simdjson::SUCCESS ||
       type != od::json_type::object ||
       for_each_field(root, [&](std::string_view key, od::value value) { return read_field(key, value, facts); }) !=
@@ -252,6 +306,9 @@ payload_status extract(api_schema schema, simdjson::padded_string_view json,
   state.usage.merge(facts.usage.seen ? facts.usage : facts.nested_usage);
   if (state.model.empty()) {
     state.model = std::move(facts.model);
+  }
+  if (!facts.service_tier.empty()) {
+    state.service_tier = std::move(facts.service_tier);
   }
   state.stream_complete = state.stream_complete || facts.complete;
   state.error_seen = state.error_seen || facts.error;
@@ -288,7 +345,23 @@ api_schema schema_for_path(std::string_view path) noexcept {
   if (path.ends_with("/responses")) {
     return api_schema::openai_responses;
   }
+  if (path.ends_with("/v2/chat")) {
+    return api_schema::cohere_v2;
+  }
   return api_schema::openai_chat;
+}
+
+std::optional<api_schema> parse_schema_name(std::string_view name) noexcept {
+  for (api_schema schema : {api_schema::openai_chat, api_schema::openai_responses, api_schema::anthropic_messages,
+                            api_schema::cohere_v2}) {
+    if (name == to_string(schema)) {
+      return schema;
+    }
+  }
+  if (name == "ollama") {
+    return api_schema::openai_chat;
+  }
+  return std::nullopt;
 }
 
 std::string_view to_string(api_schema schema) noexcept {
@@ -296,6 +369,7 @@ std::string_view to_string(api_schema schema) noexcept {
   case api_schema::openai_chat: return "openai_chat";
   case api_schema::openai_responses: return "openai_responses";
   case api_schema::anthropic_messages: return "anthropic_messages";
+  case api_schema::cohere_v2: return "cohere_v2";
   }
   return "openai_chat";
 }
@@ -315,12 +389,18 @@ payload_status extract_anthropic_messages(simdjson::padded_string_view json,
   return extract(api_schema::anthropic_messages, json, event_type, state, read_anthropic_field);
 }
 
+payload_status extract_cohere_v2(simdjson::padded_string_view json, std::string_view event_type,
+                                 usage_state& state) noexcept {
+  return extract(api_schema::cohere_v2, json, event_type, state, read_cohere_field);
+}
+
 payload_status extract_usage(api_schema schema, simdjson::padded_string_view json,
                              std::string_view event_type, usage_state& state) noexcept {
   switch (schema) {
   case api_schema::openai_chat: return extract_openai_chat(json, event_type, state);
   case api_schema::openai_responses: return extract_openai_responses(json, event_type, state);
   case api_schema::anthropic_messages: return extract_anthropic_messages(json, event_type, state);
+  case api_schema::cohere_v2: return extract_cohere_v2(json, event_type, state);
   }
   return payload_status::invalid;
 }
@@ -344,6 +424,7 @@ bool may_change_state(api_schema schema, std::string_view event_type, std::strin
   case api_schema::openai_responses:
     return mentions("response.completed") || mentions("response.incomplete") || mentions("response.failed");
   case api_schema::anthropic_messages: return mentions("message_stop");
+  case api_schema::cohere_v2: return mentions("message-end");
   }
   return true;
 }

@@ -2,6 +2,7 @@
 
 #include "raw_usage.hpp"
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,11 +19,17 @@ enum class api_schema {
   openai_chat,        ///< Chat Completions, legacy Completions, Embeddings and compatible servers
   openai_responses,   ///< the Responses API
   anthropic_messages, ///< Anthropic Messages
+  cohere_v2,          ///< Cohere's native v2 chat
 };
 
 /// The schema for a request path as the agent sent it (after any route prefix is stripped):
-/// .../messages -> anthropic_messages, .../responses -> openai_responses, else openai_chat.
+/// .../messages -> anthropic_messages, .../responses -> openai_responses, .../v2/chat ->
+/// cohere_v2, else openai_chat.
 api_schema schema_for_path(std::string_view path) noexcept;
+
+/// The schema a config names: openai_chat, openai_responses, anthropic_messages, cohere_v2,
+/// or ollama (whose native counters the openai_chat extractor reads); nullopt for anything else.
+std::optional<api_schema> parse_schema_name(std::string_view name) noexcept;
 
 std::string_view to_string(api_schema schema) noexcept;
 
@@ -30,6 +37,7 @@ std::string_view to_string(api_schema schema) noexcept;
 struct usage_state {
   raw_usage usage;              ///< merged, latest value per field
   std::string model;            ///< the first non-empty model the response named
+  std::string service_tier;     ///< the latest non-empty service_tier the response named
   bool stream_complete = false; ///< a terminal marker was seen
   bool error_seen = false;      ///< an error event or error body was seen
 };
@@ -52,6 +60,10 @@ payload_status extract_openai_responses(simdjson::padded_string_view json,
 /// `message.usage` of message_start; message_stop completes the stream.
 payload_status extract_anthropic_messages(simdjson::padded_string_view json,
                                           std::string_view event_type, usage_state& state) noexcept;
+/// Reads one Cohere v2 payload: `usage.billed_units` of a body or `delta.usage.billed_units`
+/// of message-end (what is billed, not the raw `tokens`); message-end completes the stream.
+payload_status extract_cohere_v2(simdjson::padded_string_view json, std::string_view event_type,
+                                 usage_state& state) noexcept;
 /// Dispatches to the extractor of schema.
 payload_status extract_usage(api_schema schema, simdjson::padded_string_view json,
                              std::string_view event_type, usage_state& state) noexcept;

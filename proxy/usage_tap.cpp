@@ -2,11 +2,13 @@
 
 #include "body_decoder.hpp"
 #include "sse_scanner.hpp"
+#include "usage_pointer_extractor.hpp"
 
 #include <simdjson.h>
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 namespace tokenmeter {
 
@@ -25,9 +27,10 @@ enum class framing {
 };
 
 bool contains_nocase(std::string_view text, std::string_view needle) noexcept {
-  return !std::ranges::search(text, needle, [](unsigned char a, unsigned char b) {
-            return std::tolower(a) == std::tolower(b);
-          }).empty();
+  // std::search rather than std::ranges::search, which clang 14 (the fuzz build) rejects with libstdc++ 12.
+  return std::search(text.begin(), text.end(), needle.begin(), needle.end(), [](unsigned char a, unsigned char b) {
+           return std::tolower(a) == std::tolower(b);
+         }) != text.end();
 }
 
 framing declared_framing(std::string_view content_type) noexcept {
@@ -57,6 +60,16 @@ framing sniffed_framing(char first, framing declared) noexcept {
   return declared;
 }
 
+void add_note(std::string& notes, bool happened, std::string_view note) {
+  if (!happened) {
+    return;
+  }
+  if (!notes.empty()) {
+    notes.push_back(',');
+  }
+  notes.append(note);
+}
+
 } // namespace
 
 struct usage_tap::impl {
@@ -67,14 +80,21 @@ struct usage_tap::impl {
   sse_scanner scanner;
   std::string body;                    ///< the JSON body, or the unterminated NDJSON line
   bool body_overflow = false;          ///< body exceeded its cap and was dropped
+  bool over_cap = false;               ///< some body or line exceeded the cap in this response
   std::string padded;                  ///< one reused, padded copy of the payload being parsed
   usage_state state;
+  std::optional<usage_pointer_extractor> custom; ///< an in-house shape read by configured pointers
   std::size_t bom_matched = 0;         ///< leading BOM bytes skipped so far
+  bool unparsed_payload = false;       ///< a payload that might have carried usage was not JSON
   bool finished = false;
   tap_result result;                   ///< set once by finish()
 
-  impl(api_schema s, std::string_view content_type, std::string_view content_encoding)
-      : schema(s), declared(declared_framing(content_type)), decoder(coding_for(content_encoding)) {}
+  impl(api_schema s, std::string_view content_type, std::string_view content_encoding, const usage_pointers* pointers)
+      : schema(s), declared(declared_framing(content_type)), decoder(coding_for(content_encoding)) {
+    if (pointers != nullptr) {
+      custom.emplace(*pointers);
+    }
+  }
 
   void take(std::string_view bytes) {
     if (chosen == framing::undecided && !choose_framing(bytes)) {
@@ -143,6 +163,7 @@ struct usage_tap::impl {
     }
     if (body.size() + bytes.size() > max_json_body_bytes) {
       body_overflow = true;
+      over_cap = true;
       body.clear();
       body.shrink_to_fit();
       return;
@@ -156,10 +177,11 @@ struct usage_tap::impl {
     }
     if (data == "[DONE]") {
       // Not JSON: the end marker of Chat Completions streams.
-      state.stream_complete = state.stream_complete || schema == api_schema::openai_chat;
+      state.stream_complete = state.stream_complete || schema == api_schema::openai_chat || custom;
       return;
     }
-    if (!may_change_state(schema, event_type, data, state)) {
+    // An in-house shape may keep usage under any name, so each of its payloads is parsed.
+    if (!custom && !may_change_state(schema, event_type, data, state)) {
       return;
     }
     padded.reserve(data.size() + simdjson::SIMDJSON_PADDING);
@@ -169,7 +191,9 @@ struct usage_tap::impl {
 
   void parse(std::string_view event_type, std::string& json) {
     json.reserve(json.size() + simdjson::SIMDJSON_PADDING);
-    extract_usage(schema, simdjson::padded_string_view(json), event_type, state);
+    const simdjson::padded_string_view view(json);
+    const payload_status status = custom ? custom->extract(view, state) : extract_usage(schema, view, event_type, state);
+    unparsed_payload = unparsed_payload || status == payload_status::invalid;
   }
 
   void finish() {
@@ -192,16 +216,27 @@ struct usage_tap::impl {
     case framing::undecided: break;
     }
     const normalised_usage normalised = normalise(schema, state.usage);
-    result.usage = normalised.usage;
-    result.source = normalised.usage.any() ? usage_source::reported : usage_source::missing;
+    // Counts next to an unreadable one are not trusted: unknown, never a silent zero.
+    if (!state.usage.unreadable) result.usage = normalised.usage;
+    result.source = result.usage.any() ? usage_source::reported : usage_source::missing;
     result.model = state.model;
     result.streamed = chosen == framing::sse || chosen == framing::ndjson;
     result.stream_complete = state.stream_complete;
+    result.provider_cost_pico_usd = state.usage.cost_pico_usd;
+    result.service_tier = state.service_tier;
+    add_note(result.notes, state.usage.unreadable, "usage_unreadable");
+    add_note(result.notes, normalised.total_gap_booked, "total_gap_booked");
+    add_note(result.notes, state.error_seen, "error_event");
+    add_note(result.notes, over_cap, "body_over_cap");
+    add_note(result.notes, decoder.failed(), "decode_failed");
+    add_note(result.notes, scanner.dropped_lines() > 0, "sse_line_dropped");
+    add_note(result.notes, unparsed_payload, "payload_unparsed");
   }
 };
 
-usage_tap::usage_tap(api_schema schema, std::string_view content_type, std::string_view content_encoding)
-    : impl_(std::make_unique<impl>(schema, content_type, content_encoding)) {}
+usage_tap::usage_tap(api_schema schema, std::string_view content_type, std::string_view content_encoding,
+                     const usage_pointers* custom)
+    : impl_(std::make_unique<impl>(schema, content_type, content_encoding, custom)) {}
 
 usage_tap::~usage_tap() = default;
 

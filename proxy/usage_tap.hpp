@@ -11,6 +11,8 @@
 
 namespace tokenmeter {
 
+struct usage_pointers; // config.hpp
+
 /// What the tap learned from one response once it ended.
 struct tap_result {
   token_usage usage;
@@ -30,7 +32,10 @@ struct tap_result {
 class usage_tap {
 public:
   /// content_type and content_encoding are the response's header values (may be empty).
-  usage_tap(api_schema schema, std::string_view content_type, std::string_view content_encoding);
+  /// With custom pointers (an in-house shape) usage is read by them instead of the schema's
+  /// fields; the pointers are copied.
+  usage_tap(api_schema schema, std::string_view content_type, std::string_view content_encoding,
+            const usage_pointers* custom = nullptr);
   ~usage_tap();
   usage_tap(const usage_tap&) = delete;
   usage_tap& operator=(const usage_tap&) = delete;

@@ -12,7 +12,7 @@ packages=(build-essential cmake pkg-config ca-certificates openssl sqlite3
   libboost1.81-dev libboost-url1.81-dev libssl-dev libsimdjson-dev prometheus-cpp-dev
   libsqlite3-dev libyaml-cpp-dev zlib1g-dev)
 if [ "${1:-}" = "--test" ]; then
-  packages+=(libgtest-dev libgmock-dev)
+  packages+=(libgtest-dev libgmock-dev clang libclang-rt-dev)
   # Node.js from Debian unless the machine already has one.
   if ! command -v node >/dev/null 2>&1; then packages+=(nodejs npm); fi
 fi

@@ -5,10 +5,20 @@
 // Behaviour driven by request headers:
 //   x-standin-status: N          answer with status N and an OpenAI-style error body
 //   x-standin-chunk-delay-ms: N  wait N ms (at most MAX_DELAY_MS) before each SSE event after the first
+//   x-standin-fixture: PATH      answer with the bytes of tests/fixtures/PATH (content type by extension:
+//                                .sse event stream, .ndjson NDJSON, else JSON), written in pieces
+//   x-standin-piece-bytes: N     the size of those pieces (default 97, so events straddle writes)
+//   x-standin-content-encoding: gzip | deflate
+//                                compress the answer and say so in Content-Encoding: a JSON body in one
+//                                go, a stream incrementally with a sync flush after every write
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
 import {
   anthropicMessages, chatCompletion, embeddings, modelList, responses, textCompletion,
 } from './standin_dialects.mjs';
@@ -16,7 +26,51 @@ import { makeTestCa } from './test_ca.mjs';
 
 const MAX_DELAY_MS = 2000;
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
+const FIXTURES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
+const DEFAULT_PIECE_BYTES = 97;
+const CODINGS = new Set(['gzip', 'deflate']);
 
+/** The bytes and content type of a fixture file, refusing paths outside tests/fixtures. */
+async function fixtureAnswer(relative, pieceBytes) {
+  const file = path.resolve(FIXTURES_DIR, relative);
+  if (!file.startsWith(`${FIXTURES_DIR}${path.sep}`)) throw new Error(`fixture outside tests/fixtures: ${relative}`);
+  const bytes = await readFile(file);
+  const contentType = file.endsWith('.sse') ? 'text/event-stream; charset=utf-8'
+    : file.endsWith('.ndjson') ? 'application/x-ndjson' : 'application/json';
+  const pieces = [];
+  for (let at = 0; at < bytes.length; at += pieceBytes) pieces.push(bytes.subarray(at, at + pieceBytes));
+  return { contentType, pieces };
+}
+
+/**
+ * An incremental compressor: write(piece) resolves with the bytes that piece produced after a
+ * sync flush (so the receiver can decode it at once), end() with the trailer.
+ */
+function streamEncoder(coding) {
+  const z = coding === 'gzip' ? zlib.createGzip() : zlib.createDeflate();
+  let produced = [];
+  z.on('data', (part) => produced.push(part));
+  const take = () => {
+    const out = Buffer.concat(produced);
+    produced = [];
+    return out;
+  };
+  return {
+    async write(piece) {
+      z.write(piece);
+      await new Promise((resolve) => z.flush(zlib.constants.Z_SYNC_FLUSH, resolve));
+      return take();
+    },
+    async end() {
+      await new Promise((resolve) => z.end(resolve));
+      return take();
+    },
+  };
+}
+
+function compressWhole(coding, bytes) {
+  return coding === 'gzip' ? zlib.gzipSync(bytes) : zlib.deflateSync(bytes);
+}
 /** Which dialect answers a POST, by the end of its path; the order matters (/chat/completions first). */
 const POST_ROUTES = [
   ['/chat/completions', chatCompletion, 'chatcmpl'],
@@ -64,8 +118,8 @@ function chooseAnswer(req, body, id) {
  * Starts the stand-in. With tls: true it serves HTTPS with a certificate from a throwaway CA
  * (caFile is the CA to trust). Returns { url, port, caFile, exchanges, last(), close() }; each exchange
  * is { request: { method, url, headers, body, remotePort }, response: { status, headers, body,
- * usage, eventTimes } }, body being the exact bytes sent (a Buffer) and eventTimes the
- * performance.now() of each SSE event write.
+ * plainBody, usage, eventTimes } }, body being the exact bytes sent (a Buffer), plainBody the same
+ * before any content coding, and eventTimes the performance.now() of each SSE event write.
  */
 export async function startStandin({ tls = false } = {}) {
   const exchanges = [];
@@ -76,7 +130,7 @@ export async function startStandin({ tls = false } = {}) {
     const body = await readBody(req);
     const exchange = {
       request: { method: req.method, url: req.url, headers: req.headers, body, remotePort: req.socket.remotePort },
-      response: { status: 0, headers: {}, body: Buffer.alloc(0), usage: null, eventTimes: [] },
+      response: { status: 0, headers: {}, body: Buffer.alloc(0), plainBody: Buffer.alloc(0), usage: null, eventTimes: [] },
     };
     exchanges.push(exchange);
     const sent = [];
@@ -91,6 +145,44 @@ export async function startStandin({ tls = false } = {}) {
       res.write(chunk);
     };
 
+    const coding = req.headers['x-standin-content-encoding'];
+    if (coding !== undefined && !CODINGS.has(coding)) {
+      const text = errorBody(400, `unsupported x-standin-content-encoding ${coding}`);
+      send(400, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }, text);
+      res.end();
+      return;
+    }
+    const plain = [];
+    /** Sends one piece of the uncompressed answer, compressed when asked. */
+    const encoder = coding ? streamEncoder(coding) : null;
+    const sendPiece = async (status, headers, piece) => {
+      plain.push(Buffer.from(piece));
+      exchange.response.plainBody = Buffer.concat(plain);
+      const wire = encoder ? await encoder.write(piece) : piece;
+      if (wire.length > 0 || !res.headersSent) send(status, headers, wire);
+    };
+    const endPieces = async () => {
+      if (encoder) {
+        const trailer = await encoder.end();
+        if (trailer.length > 0) send(exchange.response.status, exchange.response.headers, trailer);
+      }
+      res.end();
+    };
+    const codingHeader = coding ? { 'content-encoding': coding, vary: 'accept-encoding' } : {};
+
+    const fixture = req.headers['x-standin-fixture'];
+    if (fixture) {
+      const pieceBytes = Math.max(1, Number(req.headers['x-standin-piece-bytes'] ?? DEFAULT_PIECE_BYTES));
+      const { contentType, pieces } = await fixtureAnswer(fixture, pieceBytes);
+      const headers = { 'x-standin-exchange': String(exchanges.length), 'content-type': contentType, ...codingHeader };
+      for (const piece of pieces) {
+        if (res.destroyed) return;
+        await sendPiece(200, headers, piece);
+      }
+      await endPieces();
+      return;
+    }
+
     const forced = Number(req.headers['x-standin-status'] ?? 0);
     const { status, answer, error } = forced
       ? { status: forced, error: `standin forced status ${forced}` }
@@ -104,20 +196,22 @@ export async function startStandin({ tls = false } = {}) {
     }
     exchange.response.usage = answer.usage ?? null;
     if (answer.json) {
-      const text = JSON.stringify(answer.json);
-      send(status, { ...common, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }, text);
+      const text = Buffer.from(JSON.stringify(answer.json));
+      exchange.response.plainBody = text;
+      const wire = coding ? compressWhole(coding, text) : text;
+      send(status, { ...common, 'content-type': 'application/json', 'content-length': wire.length, ...codingHeader }, wire);
       res.end();
       return;
     }
     const delay = Math.min(Number(req.headers['x-standin-chunk-delay-ms'] ?? 0), MAX_DELAY_MS);
-    const headers = { ...common, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };
+    const headers = { ...common, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...codingHeader };
     for (const [i, event] of answer.events.entries()) {
       if (i > 0 && delay > 0) await sleep(delay);
       if (res.destroyed) return;
       exchange.response.eventTimes.push(performance.now());
-      send(status, headers, event);
+      await sendPiece(status, headers, event);
     }
-    res.end();
+    await endPieces();
   }
 
   const onRequest = (req, res) => {

@@ -58,3 +58,21 @@ TEST(Attribution, UsesConfiguredHeaderNames) {
   f.set("X-Run", "r1");
   EXPECT_EQ(read_request_tags(f, "", cfg).session_id, "r1");
 }
+
+TEST(Attribution, AnAzureDeploymentNamesTheRequestModelWhenTheBodyHasNone) {
+  const auto tags = read_request_tags({}, R"({"messages":[],"stream":true})", config{},
+                                      "/openai/deployments/prod-gpt4o/chat/completions");
+  EXPECT_EQ(tags.request_model, "prod-gpt4o");
+}
+
+TEST(Attribution, TheBodyModelBeatsTheAzureDeployment) {
+  const auto tags = read_request_tags({}, R"({"model":"gpt-4o"})", config{}, "/openai/deployments/prod/chat/completions");
+  EXPECT_EQ(tags.request_model, "gpt-4o");
+}
+
+TEST(Attribution, FindsTheDeploymentBehindARoutePrefixAndBeforeAQuery) {
+  EXPECT_EQ(azure_deployment("/azure/openai/deployments/eu-4o-mini/embeddings"), "eu-4o-mini");
+  EXPECT_EQ(azure_deployment("/openai/deployments/d1?api-version=2024-10-21"), "d1");
+  EXPECT_EQ(azure_deployment("/v1/chat/completions"), "");
+  EXPECT_EQ(azure_deployment("/openai/v1/chat/completions"), "");
+}

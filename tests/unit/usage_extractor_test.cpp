@@ -208,6 +208,29 @@ TEST(OpenAiChatExtractor, ReadsOllamaNativeCountersAndDone) {
   EXPECT_TRUE(state.stream_complete);
 }
 
+TEST(OpenAiChatExtractor, KeepsOpenRouterCostAsExactPicoUsd) {
+  const usage_state state = extract_all(api_schema::openai_chat,
+      {{R"({"choices":[],"usage":{"prompt_tokens":1940,"completion_tokens":120,"cost":0.0034728,
+          "cost_details":{"upstream_inference_cost":0.5}}})"}});
+  EXPECT_EQ(state.usage.cost_pico_usd, 3'472'800'000);
+}
+
+TEST(OpenAiChatExtractor, ACostInExponentNotationIsExact) {
+  const usage_state state =
+      extract_all(api_schema::openai_chat, {{R"({"usage":{"prompt_tokens":1,"cost":7.5e-06 }})"}});
+  EXPECT_EQ(state.usage.cost_pico_usd, 7'500'000);
+}
+
+TEST(OpenAiChatExtractor, ANegativeOrTextCostIsIgnored) {
+  EXPECT_EQ(extract_all(api_schema::openai_chat, {{R"({"usage":{"cost":-0.1}})"}}).usage.cost_pico_usd, std::nullopt);
+  EXPECT_EQ(extract_all(api_schema::openai_chat, {{R"({"usage":{"cost":"0.1"}})"}}).usage.cost_pico_usd, std::nullopt);
+}
+
+TEST(OpenAiChatExtractor, ReadsTheTopLevelServiceTier) {
+  EXPECT_EQ(extract_all(api_schema::openai_chat, {{R"({"model":"m","service_tier":"priority"})"}}).service_tier,
+            "priority");
+}
+
 // --- total_tokens gap rule ---
 
 TEST(TotalGapRule, ReasoningThatExplainsTheGapIsAddedToCompletion) {
@@ -354,6 +377,36 @@ TEST(AnthropicExtractor, NoInputFieldsLeavesPromptTokensUnset) {
             counts(unset, unset, unset, 15, unset));
 }
 
+TEST(AnthropicExtractor, ReadsTheServiceTierInsideUsage) {
+  EXPECT_EQ(extract_all(api_schema::anthropic_messages,
+                        {{R"({"type":"message","usage":{"input_tokens":1,"output_tokens":2,"service_tier":"standard"}})"}})
+                .service_tier,
+            "standard");
+}
+
+// --- Cohere v2 ---
+
+TEST(CohereExtractor, ReadsBilledUnitsOfAnUnstreamedBodyNotRawTokens) {
+  EXPECT_EQ(usage_of(api_schema::cohere_v2, {{R"({"id":"c","finish_reason":"COMPLETE",
+      "usage":{"billed_units":{"input_tokens":7,"output_tokens":88},"tokens":{"input_tokens":69,"output_tokens":89}}})"}}),
+            counts(7, unset, unset, 88, unset));
+}
+
+TEST(CohereExtractor, ReadsDeltaUsageOfMessageEndAndCompletesTheStream) {
+  const usage_state state = extract_all(api_schema::cohere_v2,
+      {{R"({"type":"message-end","delta":{"finish_reason":"COMPLETE","usage":{"tokens":{"input_tokens":69,"output_tokens":110},
+          "billed_units":{"input_tokens":7,"output_tokens":109}}}})", "message-end"}});
+  EXPECT_EQ(normalise(api_schema::cohere_v2, state.usage).usage, counts(7, unset, unset, 109, unset));
+  EXPECT_TRUE(state.stream_complete);
+}
+
+TEST(CohereExtractor, AContentDeltaCarriesNoUsage) {
+  const usage_state state = extract_all(api_schema::cohere_v2,
+      {{R"({"type":"content-delta","index":0,"delta":{"message":{"content":{"text":"usage"}}}})", "content-delta"}});
+  EXPECT_FALSE(state.usage.seen);
+  EXPECT_FALSE(state.stream_complete);
+}
+
 // --- the cheap pre-filter ---
 
 TEST(MayChangeState, SkipsAContentDeltaOnceTheModelIsKnown) {
@@ -415,10 +468,39 @@ TEST(SchemaForPath, EverythingElseIsOpenAiChat) {
   EXPECT_EQ(schema_for_path(""), api_schema::openai_chat);
 }
 
+TEST(SchemaForPath, CohereV2ChatIsCohere) {
+  EXPECT_EQ(schema_for_path("/v2/chat"), api_schema::cohere_v2);
+  EXPECT_EQ(schema_for_path("/cohere/v2/chat/"), api_schema::cohere_v2);
+  EXPECT_EQ(schema_for_path("/compatibility/v1/chat/completions"), api_schema::openai_chat);
+}
+
+TEST(SchemaForPath, AzureDeploymentPathsAreOpenAiChat) {
+  EXPECT_EQ(schema_for_path("/openai/deployments/prod-4o/chat/completions?api-version=2024-10-21"),
+            api_schema::openai_chat);
+}
+
 TEST(ApiSchemaName, NamesEachSchema) {
   EXPECT_EQ(to_string(api_schema::openai_chat), "openai_chat");
   EXPECT_EQ(to_string(api_schema::openai_responses), "openai_responses");
   EXPECT_EQ(to_string(api_schema::anthropic_messages), "anthropic_messages");
+  EXPECT_EQ(to_string(api_schema::cohere_v2), "cohere_v2");
+}
+
+TEST(ParseSchemaName, EveryNameRoundTrips) {
+  for (api_schema schema : {api_schema::openai_chat, api_schema::openai_responses, api_schema::anthropic_messages,
+                            api_schema::cohere_v2}) {
+    EXPECT_EQ(parse_schema_name(to_string(schema)), schema);
+  }
+}
+
+TEST(ParseSchemaName, OllamaIsReadByTheChatExtractor) {
+  EXPECT_EQ(parse_schema_name("ollama"), api_schema::openai_chat);
+}
+
+TEST(ParseSchemaName, UnknownAndEmptyNamesAreRejected) {
+  EXPECT_EQ(parse_schema_name(""), std::nullopt);
+  EXPECT_EQ(parse_schema_name("OpenAI_Chat"), std::nullopt);
+  EXPECT_EQ(parse_schema_name("gemini"), std::nullopt);
 }
 
 } // namespace
