@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <iterator>
 #include <limits>
 #include <mutex>
 #include <stdexcept>
@@ -20,7 +21,7 @@
 namespace tokenmeter {
 namespace {
 
-constexpr int schema_version = 1;
+constexpr int schema_version = 2;
 constexpr int busy_timeout_ms = 5000;
 constexpr int write_attempts = 3;
 constexpr std::chrono::milliseconds first_retry_delay{100};
@@ -52,11 +53,27 @@ CREATE INDEX IF NOT EXISTS exchanges_by_session ON exchanges (session_id, time_u
 CREATE INDEX IF NOT EXISTS exchanges_by_time ON exchanges (time_unix_ms);
 )sql";
 
+// Each step takes a ledger from user_version i + 1 to i + 2 in place, keeping its rows;
+// a new file is created at version 1 and walks the same steps, so both end identical.
+constexpr const char* migrations[] = {
+    R"sql(
+ALTER TABLE exchanges ADD COLUMN request_model TEXT NOT NULL DEFAULT '';
+ALTER TABLE exchanges ADD COLUMN stream_complete INTEGER NOT NULL DEFAULT 0 CHECK (stream_complete IN (0, 1));
+ALTER TABLE exchanges ADD COLUMN provider_cost_pico_usd INTEGER;
+ALTER TABLE exchanges ADD COLUMN service_tier TEXT NOT NULL DEFAULT '';
+ALTER TABLE exchanges ADD COLUMN pricing_sha256 TEXT NOT NULL DEFAULT '';
+ALTER TABLE exchanges ADD COLUMN notes TEXT NOT NULL DEFAULT '';
+)sql",
+};
+static_assert(std::size(migrations) == schema_version - 1);
+
 constexpr const char* insert_sql = R"sql(
 INSERT INTO exchanges (time_unix_ms, session_id, node, model, upstream, path, stream, status,
   prompt_tokens, cached_prompt_tokens, cache_write_tokens, completion_tokens, reasoning_tokens,
-  total_tokens, usage_source, cost_pico_usd, latency_us, ttfb_us, error)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+  total_tokens, usage_source, cost_pico_usd, latency_us, ttfb_us, error, request_model,
+  stream_complete, provider_cost_pico_usd, service_tier, pricing_sha256, notes)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
+  ?20, ?21, ?22, ?23, ?24, ?25)
 )sql";
 
 using commit_job = std::function<void(sqlite3&)>;
@@ -109,6 +126,12 @@ void bind_row(sqlite3_stmt* statement, const exchange_record& row) {
   sqlite3_bind_int64(statement, 17, row.latency_us);
   sqlite3_bind_int64(statement, 18, row.ttfb_us);
   bind_text(statement, 19, row.error);
+  bind_text(statement, 20, row.request_model);
+  sqlite3_bind_int(statement, 21, row.stream_complete ? 1 : 0);
+  bind_optional(statement, 22, row.provider_cost_pico_usd);
+  bind_text(statement, 23, row.service_tier);
+  bind_text(statement, 24, row.pricing_sha256);
+  bind_text(statement, 25, row.notes);
 }
 
 } // namespace
@@ -123,7 +146,8 @@ struct ledger::impl {
   std::string last_error() const;
   /// Runs one statement of the schema set-up, or throws naming the file.
   void exec_or_throw(const char* sql);
-  /// Creates the tables of a new file; refuses a file written by a newer tokenmeter.
+  /// Creates the tables of a new file and migrates an older one in place; refuses a file
+  /// written by a newer tokenmeter.
   void create_schema();
   /// Queues a row or a job for the writer; false once closing, when nothing will run it.
   bool enqueue(queued_item item);
@@ -199,7 +223,8 @@ void ledger::impl::create_schema() {
   }
   if (version == schema_version) return;
   exec_or_throw("BEGIN IMMEDIATE");
-  exec_or_throw(schema_sql);
+  if (version == 0) exec_or_throw(schema_sql);
+  for (int step = std::max(version, 1); step < schema_version; ++step) exec_or_throw(migrations[step - 1]);
   exec_or_throw(("PRAGMA user_version = " + std::to_string(schema_version)).c_str());
   exec_or_throw("COMMIT");
 }

@@ -2,8 +2,10 @@
 
 #include "exchange_record.hpp"
 
+#include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace tokenmeter {
 
@@ -11,13 +13,21 @@ namespace tokenmeter {
 /// each (model, node, upstream) tuple are looked up once and cached. Thread-safe.
 class metrics {
 public:
-  metrics();
+  /// Node and model label values past the first `max_label_values` distinct ones of each are
+  /// folded into "other", so that agents cannot grow the series without bound.
+  explicit metrics(std::size_t max_label_values = 100);
   ~metrics();
   metrics(const metrics&) = delete;
   metrics& operator=(const metrics&) = delete;
 
-  /// Adds one finished exchange to every counter and histogram.
+  /// Adds one finished exchange to every counter and histogram, its unpriced tokens and
+  /// each comma-separated entry of its notes.
   void record(const exchange_record& row);
+  /// States the price table in force: tokenmeter_pricing_info{source, sha256} 1, replacing
+  /// the previous table's series.
+  void set_pricing_info(std::string_view source, std::string_view sha256);
+  /// Counts one failure to reach or hear from an upstream, by kind (connect, timeout, ...).
+  void record_upstream_error(std::string_view upstream, std::string_view kind);
   /// The text exposition format (version 0.0.4) of every metric.
   std::string scrape() const;
 

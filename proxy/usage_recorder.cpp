@@ -4,16 +4,20 @@
 
 namespace tokenmeter {
 
-usage_recorder::usage_recorder(ledger& book, metrics& meters, std::shared_ptr<const price_table> prices)
-    : ledger_(book), metrics_(meters), prices_(std::move(prices)) {}
+usage_recorder::usage_recorder(ledger& book, metrics& meters, const price_book& prices)
+    : ledger_(book), metrics_(meters), prices_(prices) {}
 
 void usage_recorder::record(exchange_record row) {
+  const price_query query{row.model, row.request_model, row.upstream, row.service_tier, row.usage};
   if (row.model.empty()) row.model = row.request_model;
-  if (row.usage.any() && prices_) {
-    auto rates = prices_->find(row.model);
-    if (!rates && !row.request_model.empty() && row.request_model != row.model) rates = prices_->find(row.request_model);
-    if (rates) row.cost_pico_usd = cost_pico_usd(row.usage, *rates);
-    else warn_unpriced_once(row.model);
+  std::optional<price_quote> quote;
+  if (row.usage.any()) quote = prices_.quote(query);
+  if (quote) {
+    row.cost_pico_usd = quote->cost_pico_usd;
+    row.pricing_sha256 = quote->table_sha256;
+  } else {
+    row.pricing_sha256 = prices_.source()->sha256;
+    if (row.usage.any()) warn_unpriced_once(row.model);
   }
   metrics_.record(row);
   if (log_enabled(log_level::debug))

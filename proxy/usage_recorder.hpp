@@ -3,22 +3,22 @@
 #include "exchange_record.hpp"
 #include "ledger.hpp"
 #include "metrics.hpp"
-#include "price_table.hpp"
+#include "price_book.hpp"
 
-#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
-#include <string_view>
 
 namespace tokenmeter {
 
 /// The end of every exchange: price it, append it to the ledger, add it to the metrics.
 class usage_recorder {
 public:
-  usage_recorder(ledger& book, metrics& meters, std::shared_ptr<const price_table> prices);
+  usage_recorder(ledger& book, metrics& meters, const price_book& prices);
 
-  /// Prices `row` on its model (the response's), else on its request model, then records it.
+  /// Prices `row` (see price_book::quote), stamps the hash of the table in force, then
+  /// records it. A row with tokens and no price keeps a null cost and is warned about
+  /// once per model.
   void record(exchange_record row);
 
 private:
@@ -26,7 +26,7 @@ private:
 
   ledger& ledger_;
   metrics& metrics_;
-  std::shared_ptr<const price_table> prices_;
+  const price_book& prices_;
   std::mutex warned_mutex_;
   std::set<std::string> warned_; ///< models already reported as unpriced
 };

@@ -79,10 +79,17 @@ void write_token_sums(json_writer& json, sqlite3_stmt* statement, int first) {
     json.key(token_sum_keys[i]);
     json.integer(sqlite3_column_int64(statement, first + static_cast<int>(i)));
   }
+  const std::int64_t requests = sqlite3_column_int64(statement, first);
+  const std::int64_t unpriced = sqlite3_column_int64(statement, first + unpriced_offset);
+  // A sum over no priced request is not a cost of zero: it is unknown.
   json.key("cost_usd");
-  json.number(money::usd_from_pico(sqlite3_column_int64(statement, first + cost_sum_offset)));
+  if (unpriced > 0 && unpriced == requests) {
+    json.null();
+  } else {
+    json.number(money::usd_from_pico(sqlite3_column_int64(statement, first + cost_sum_offset)));
+  }
   json.key("unpriced_requests");
-  json.integer(sqlite3_column_int64(statement, first + unpriced_offset));
+  json.integer(unpriced);
 }
 
 /// Writes `"<name>": {"<key>": {block}, ...}`, one entry per distinct value of `column`.
@@ -130,7 +137,7 @@ struct report_column {
 };
 
 // The report columns, in the order of requests_sql's select list.
-constexpr std::array<report_column, 20> request_columns = {{
+constexpr std::array<report_column, 26> request_columns = {{
     {"id", column_kind::integer},
     {"time", column_kind::time},
     {"session_id", column_kind::text},
@@ -151,12 +158,19 @@ constexpr std::array<report_column, 20> request_columns = {{
     {"latency_ms", column_kind::millis},
     {"ttfb_ms", column_kind::millis},
     {"error", column_kind::text},
+    {"request_model", column_kind::text},
+    {"stream_complete", column_kind::boolean},
+    {"provider_cost_usd", column_kind::cost},
+    {"service_tier", column_kind::text},
+    {"pricing_sha256", column_kind::text},
+    {"notes", column_kind::text},
 }};
 
 constexpr std::string_view requests_sql =
     "SELECT id, time_unix_ms, session_id, node, model, upstream, path, stream, status, "
     "prompt_tokens, cached_prompt_tokens, cache_write_tokens, completion_tokens, "
-    "reasoning_tokens, total_tokens, usage_source, cost_pico_usd, latency_us, ttfb_us, error "
+    "reasoning_tokens, total_tokens, usage_source, cost_pico_usd, latency_us, ttfb_us, error, "
+    "request_model, stream_complete, provider_cost_pico_usd, service_tier, pricing_sha256, notes "
     "FROM exchanges";
 
 /// One report field: null, text (quoted in JSON) or a JSON literal (number or boolean).

@@ -129,6 +129,8 @@ export async function startTokenmeter({ upstream, config, ledger, pricing = PRIC
       const res = await request(`${adminUrl}${p}`);
       return { status: res.status, headers: res.headers, text: res.body.toString('utf8') };
     },
+    /** The process id, for tests that send it signals. */
+    pid: child.pid,
     /** SIGTERM, a bounded wait, SIGKILL if needed; resolves { code, signal, timedOut? }. */
     stop,
   };

@@ -1,3 +1,4 @@
+#include "model_price.hpp"
 #include "price_table.hpp"
 
 #include <gtest/gtest.h>
@@ -108,6 +109,71 @@ TEST(CostPicoUsd, MaximalTokenCountsSaturate) {
   constexpr auto all = std::numeric_limits<std::uint64_t>::max();
   EXPECT_EQ(cost_pico_usd(usage(all, all, all, all), gpt_4o),
             std::numeric_limits<std::int64_t>::max());
+}
+
+// --- tiers: the rates chosen for one exchange ----------------------------------------------
+
+// Claude Sonnet 4: $3 / $0.30 / $3.75 / $15, and above 200K prompt tokens $6 / $0.60 / $7.50 / $22.50.
+model_price sonnet_with_long_context() {
+  model_price price;
+  price.base = claude_sonnet_4;
+  price.long_context = long_context_tier{200'000, {6'000'000, 600'000, 7'500'000, 22'500'000}};
+  return price;
+}
+
+// gpt-5: $1.25 / $0.125 / 0 / $10; flex half; priority $2.50 / $0.25 / 0 / $20.
+model_price gpt_5_with_service_tiers() {
+  model_price price;
+  price.base = {1'250'000, 125'000, 0, 10'000'000};
+  price.service_tiers = {{"flex", {625'000, 62'500, 0, 5'000'000}},
+                         {"priority", {2'500'000, 250'000, 0, 20'000'000}}};
+  return price;
+}
+
+std::int64_t priced(const model_price& price, const token_usage& u, std::string_view tier = "") {
+  return cost_pico_usd(u, price.rates_for(u, tier).rates);
+}
+
+TEST(TieredCost, PromptOfExactlyTheThresholdIsStandard) {
+  // 200000 x $3 + 1000 x $15 per M.
+  EXPECT_EQ(priced(sonnet_with_long_context(), usage(200'000, 0, 0, 1'000)), 615'000'000'000);
+  EXPECT_EQ(sonnet_with_long_context().rates_for(usage(200'000, 0, 0, 1'000), "").tier, "standard");
+}
+
+TEST(TieredCost, PromptOneTokenOverTheThresholdBillsEveryTokenAtLongContextRates) {
+  // 200001 x $6 + 1000 x $22.50 per M.
+  EXPECT_EQ(priced(sonnet_with_long_context(), usage(200'001, 0, 0, 1'000)), 1'222'506'000'000);
+  EXPECT_EQ(sonnet_with_long_context().rates_for(usage(200'001, 0, 0, 1'000), "").tier,
+            "long_context");
+}
+
+TEST(TieredCost, CachedAndWrittenTokensCountTowardsTheThreshold) {
+  // 150000 uncached x $6 + 40000 read x $0.60 + 20000 written x $7.50 + 500 x $22.50 per M.
+  EXPECT_EQ(priced(sonnet_with_long_context(), usage(210'000, 40'000, 20'000, 500)),
+            1'085'250'000'000);
+}
+
+TEST(TieredCost, FlexServiceTierUsesItsRates) {
+  // 1000 uncached x $0.625 + 1000 cached x $0.0625 + 500 x $5 per M.
+  EXPECT_EQ(priced(gpt_5_with_service_tiers(), usage(2'000, 1'000, 0, 500), "flex"), 3'187'500'000);
+}
+
+TEST(TieredCost, PriorityServiceTierIsMatchedCaseInsensitively) {
+  // 2000 x $2.50 + 500 x $20 per M.
+  EXPECT_EQ(priced(gpt_5_with_service_tiers(), usage(2'000, 0, 0, 500), "Priority"), 15'000'000'000);
+}
+
+TEST(TieredCost, DefaultOrUnlistedServiceTierUsesTheBaseRates) {
+  // 2000 x $1.25 + 500 x $10 per M.
+  EXPECT_EQ(priced(gpt_5_with_service_tiers(), usage(2'000, 0, 0, 500), "default"), 7'500'000'000);
+  EXPECT_EQ(priced(gpt_5_with_service_tiers(), usage(2'000, 0, 0, 500), "scale"), 7'500'000'000);
+}
+
+TEST(TieredCost, AnthropicCacheWritesArePricedAtTheFiveMinuteRate) {
+  // 100 uncached x $3 + 4000 written x $3.75 + 50 x $15 per M: the 1-hour rate is never used.
+  model_price price = sonnet_with_long_context();
+  price.cache_write_1h = 6'000'000;
+  EXPECT_EQ(priced(price, usage(4'100, 0, 4'000, 50)), 16'050'000'000);
 }
 
 } // namespace

@@ -74,6 +74,12 @@ exchange_record priced_row() {
   row.cost_pico_usd = 8'300'000'000;
   row.latency_us = 1'234'567;
   row.ttfb_us = 456'789;
+  row.request_model = "gpt-4o";
+  row.stream_complete = true;
+  row.provider_cost_pico_usd = 8'400'000'000;
+  row.service_tier = "default";
+  row.pricing_sha256 = "5d41402abc4b2a76b9719d911017c592";
+  row.notes = "total_gap_booked,sse_line_dropped";
   return row;
 }
 
@@ -99,7 +105,10 @@ TEST_F(LedgerTest, RowSurvivesCloseAndReopenWithExactValues) {
   EXPECT_THAT(columns, ::testing::ElementsAre("1", "1796322555123", "s-1", "JiraNode",
                                               "gpt-4o-2024-08-06", "openai", "/v1/chat/completions",
                                               "1", "200", "3000", "2560", "0", "400", "64", "3400",
-                                              "reported", "8300000000", "1234567", "456789", ""));
+                                              "reported", "8300000000", "1234567", "456789", "",
+                                              "gpt-4o", "1", "8400000000", "default",
+                                              "5d41402abc4b2a76b9719d911017c592",
+                                              "total_gap_booked,sse_line_dropped"));
 }
 
 TEST_F(LedgerTest, UnsetFieldsAreStoredAsNull) {
@@ -113,7 +122,8 @@ TEST_F(LedgerTest, UnsetFieldsAreStoredAsNull) {
   EXPECT_THAT(columns,
               ::testing::ElementsAre("1", "1796322600005", "", "", "", "openai", "/v1/responses",
                                      "0", "0", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL",
-                                     "missing", "NULL", "3000000", "0", "upstream_connect"));
+                                     "missing", "NULL", "3000000", "0", "upstream_connect", "", "0",
+                                     "NULL", "", "", ""));
 }
 
 TEST_F(LedgerTest, TotalTokensCountsAnUnsetSideAsZero) {
@@ -209,11 +219,11 @@ TEST_F(LedgerTest, ThrowingJobDoesNotStopTheWriter) {
   EXPECT_EQ(count_rows(book), 1);
 }
 
-TEST_F(LedgerTest, UsesWalAndSchemaVersionOne) {
+TEST_F(LedgerTest, UsesWalAndSchemaVersionTwo) {
   ledger book(db_path());
   EXPECT_EQ(after_commit<std::int64_t>(
                 book, [](sqlite3& db) { return scalar(db, "PRAGMA user_version"); }),
-            1);
+            2);
   EXPECT_EQ(after_commit<std::string>(book,
                                       [](sqlite3& db) {
                                         sqlite3_stmt* statement = nullptr;
@@ -264,15 +274,68 @@ TEST_F(LedgerTest, FileThatIsNotADatabaseThrowsNamingThePath) {
 TEST_F(LedgerTest, NewerSchemaVersionIsRefused) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 2", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 3", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   try {
     ledger book(db_path());
-    FAIL() << "opened a version 2 ledger";
+    FAIL() << "opened a version 3 ledger";
   } catch (const std::runtime_error& e) {
     EXPECT_THAT(e.what(), HasSubstr(db_path()));
-    EXPECT_THAT(e.what(), HasSubstr("schema version 2"));
+    EXPECT_THAT(e.what(), HasSubstr("schema version 3"));
   }
+}
+
+// The schema and one row exactly as the first release wrote them.
+constexpr const char* version_one_ledger = R"sql(
+CREATE TABLE exchanges (
+  id INTEGER PRIMARY KEY, time_unix_ms INTEGER NOT NULL, session_id TEXT NOT NULL,
+  node TEXT NOT NULL, model TEXT NOT NULL, upstream TEXT NOT NULL, path TEXT NOT NULL,
+  stream INTEGER NOT NULL CHECK (stream IN (0, 1)), status INTEGER NOT NULL,
+  prompt_tokens INTEGER, cached_prompt_tokens INTEGER, cache_write_tokens INTEGER,
+  completion_tokens INTEGER, reasoning_tokens INTEGER, total_tokens INTEGER,
+  usage_source TEXT NOT NULL CHECK (usage_source IN ('reported', 'estimated', 'missing')),
+  cost_pico_usd INTEGER, latency_us INTEGER NOT NULL, ttfb_us INTEGER NOT NULL, error TEXT NOT NULL);
+CREATE INDEX exchanges_by_session ON exchanges (session_id, time_unix_ms);
+CREATE INDEX exchanges_by_time ON exchanges (time_unix_ms);
+INSERT INTO exchanges VALUES (1, 1796322555123, 's-old', 'n', 'gpt-4o', 'openai', '/v1/chat/completions',
+  0, 200, 100, NULL, NULL, 10, NULL, 110, 'reported', 350000000, 1000, 500, '');
+PRAGMA user_version = 1;
+)sql";
+
+void write_version_one_ledger(const std::string& path) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, version_one_ledger, nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+}
+
+TEST_F(LedgerTest, VersionOneLedgerIsMigratedInPlaceKeepingItsRows) {
+  write_version_one_ledger(db_path());
+  ledger book(db_path());
+  EXPECT_EQ(after_commit<std::int64_t>(
+                book, [](sqlite3& db) { return scalar(db, "PRAGMA user_version"); }),
+            2);
+  const auto columns = after_commit<std::vector<std::string>>(
+      book, [](sqlite3& db) { return row_as_text(db, 1); });
+  EXPECT_THAT(columns, ::testing::ElementsAre("1", "1796322555123", "s-old", "n", "gpt-4o", "openai",
+                                              "/v1/chat/completions", "0", "200", "100", "NULL",
+                                              "NULL", "10", "NULL", "110", "reported", "350000000",
+                                              "1000", "500", "", "", "0", "NULL", "", "", ""));
+}
+
+TEST_F(LedgerTest, MigratedLedgerTakesRowsWithTheNewFields) {
+  write_version_one_ledger(db_path());
+  {
+    ledger book(db_path());
+    book.append(priced_row());
+  }
+  ledger reopened(db_path());
+  const auto columns = after_commit<std::vector<std::string>>(
+      reopened, [](sqlite3& db) { return row_as_text(db, 2); });
+  ASSERT_EQ(columns.size(), 26u);
+  EXPECT_EQ(columns[20], "gpt-4o");
+  EXPECT_EQ(columns[22], "8400000000");
+  EXPECT_EQ(columns[25], "total_gap_booked,sse_line_dropped");
 }
 
 TEST_F(LedgerTest, ReopeningKeepsAddingAfterExistingRows) {

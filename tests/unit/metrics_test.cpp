@@ -218,5 +218,70 @@ TEST(Metrics, ConcurrentRecordsAreAllCounted) {
           R"m(tokenmeter_requests_total{model="gpt-4o",node="node-1",upstream="openai"} 2000)m"));
 }
 
+// --- pricing provenance, unpriced tokens, upstream errors, data quality --------------------
+
+TEST(Metrics, PricingInfoNamesTheTableInForce) {
+  metrics meter;
+  meter.set_pricing_info("/etc/tokenmeter/prices.yaml", "ab12");
+  EXPECT_THAT(meter.scrape(),
+              has_line(R"m(tokenmeter_pricing_info{sha256="ab12",source="/etc/tokenmeter/prices.yaml"} 1)m"));
+}
+
+TEST(Metrics, PricingInfoOfAReloadedTableReplacesThePreviousSeries) {
+  metrics meter;
+  meter.set_pricing_info("/etc/prices.yaml", "ab12");
+  meter.set_pricing_info("/etc/prices.yaml", "cd34");
+  const std::string text = meter.scrape();
+  EXPECT_THAT(text, has_line(R"m(tokenmeter_pricing_info{sha256="cd34",source="/etc/prices.yaml"} 1)m"));
+  EXPECT_THAT(text, Not(HasSubstr(R"m(sha256="ab12")m")));
+}
+
+TEST(Metrics, UnpricedExchangeCountsItsTokensByModel) {
+  metrics meter;
+  exchange_record row = jira_gpt4o();
+  row.model = "in-house-llm";
+  row.cost_pico_usd.reset();
+  meter.record(row);
+  meter.record(row);
+  // 2 x (3000 prompt + 400 completion).
+  EXPECT_THAT(meter.scrape(), has_line(R"m(tokenmeter_unpriced_tokens_total{model="in-house-llm"} 6800)m"));
+}
+
+TEST(Metrics, PricedExchangeAddsNoUnpricedTokens) {
+  metrics meter;
+  meter.record(jira_gpt4o());
+  EXPECT_THAT(meter.scrape(), has_line(R"m(tokenmeter_unpriced_tokens_total{model="gpt-4o"} 0)m"));
+}
+
+TEST(Metrics, UpstreamErrorsAreCountedByUpstreamAndKind) {
+  metrics meter;
+  meter.record_upstream_error("openai", "connect");
+  meter.record_upstream_error("openai", "connect");
+  meter.record_upstream_error("openai", "first_byte_timeout");
+  const std::string text = meter.scrape();
+  EXPECT_THAT(text, has_line(R"m(tokenmeter_upstream_errors_total{kind="connect",upstream="openai"} 2)m"));
+  EXPECT_THAT(text, has_line(R"m(tokenmeter_upstream_errors_total{kind="first_byte_timeout",upstream="openai"} 1)m"));
+}
+
+TEST(Metrics, EachNoteOfARowIsADataQualityEvent) {
+  metrics meter;
+  exchange_record row = jira_gpt4o();
+  row.notes = "total_gap_booked,sse_line_dropped";
+  meter.record(row);
+  row.notes = "sse_line_dropped";
+  meter.record(row);
+  const std::string text = meter.scrape();
+  EXPECT_THAT(text, has_line(R"m(tokenmeter_data_quality_events_total{kind="total_gap_booked",upstream="openai"} 1)m"));
+  EXPECT_THAT(text, has_line(R"m(tokenmeter_data_quality_events_total{kind="sse_line_dropped",upstream="openai"} 2)m"));
+}
+
+TEST(Metrics, EmptyNotesAddNoDataQualityEvent) {
+  metrics meter;
+  exchange_record row = jira_gpt4o();
+  row.notes = ",";
+  meter.record(row);
+  EXPECT_THAT(meter.scrape(), Not(HasSubstr("tokenmeter_data_quality_events_total{")));
+}
+
 } // namespace
 } // namespace tokenmeter

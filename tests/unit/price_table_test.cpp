@@ -133,8 +133,164 @@ TEST(PriceTableFind, UnknownAndEmptyNamesAreUnpriced) {
   EXPECT_EQ(matching_table().find(""), std::nullopt);
 }
 
+TEST(PriceTableFind, BedrockIdPricesAsItsModel) {
+  EXPECT_EQ(matching_table().find("us.anthropic.claude-sonnet-4-20250514-v1:0"), sonnet_4);
+  EXPECT_EQ(matching_table().find("anthropic.claude-sonnet-4-v2"), sonnet_4);
+  EXPECT_EQ(matching_table().find("bedrock/eu.anthropic.claude-sonnet-4-20250514-v1:0"), sonnet_4);
+}
+
+TEST(PriceTableFind, BedrockRulesNeedTheVendorPrefix) {
+  EXPECT_EQ(matching_table().find("us.claude-sonnet-4-v1:0"), std::nullopt);
+  EXPECT_EQ(matching_table().find("claude-sonnet-4-v1:0"), std::nullopt);
+}
+
+TEST(PriceTableFind, ResellerPrefixesAreNotStripped) {
+  EXPECT_EQ(matching_table().find("groq/gpt-4o"), std::nullopt);
+  EXPECT_EQ(matching_table().find("together_ai/gpt-4o"), std::nullopt);
+}
+
+TEST(PriceTableMatch, RuleNamesEveryStepTaken) {
+  const std::optional<price_match> found =
+      matching_table().match("openai/gpt-4o-2024-08-06");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->entry, "gpt-4o");
+  EXPECT_EQ(found->rule, "provider prefix + snapshot date + exact name");
+}
+
+TEST(PriceTableMatch, ExactNameSaysSo) {
+  EXPECT_EQ(matching_table().match("gpt-5").value().rule, "exact name");
+}
+
 TEST(PriceTable, SizeCountsModelsNotAliases) {
   EXPECT_EQ(matching_table().size(), 4u);
+}
+
+// --- tiers, fine-tunes and 1-hour cache writes --------------------------------------------
+
+constexpr std::string_view tiered_yaml = R"(
+providers:
+  test:
+    source: https://example.invalid/prices
+    read_on: 2026-01-02
+    models:
+      - name: gpt-4o-mini
+        input: 0.15
+        cached_input: 0.075
+        cache_write: 0
+        output: 0.60
+        fine_tuned: {input: 0.30, cached_input: 0.15, cache_write: 0, output: 1.20}
+      - name: gpt-5
+        input: 1.25
+        cached_input: 0.125
+        cache_write: 0
+        output: 10
+        service_tiers:
+          flex: {input: 0.625, cached_input: 0.0625, cache_write: 0, output: 5}
+          Priority: {input: 2.50, cached_input: 0.25, cache_write: 0, output: 20}
+      - name: claude-sonnet-4
+        input: 3
+        cached_input: 0.30
+        cache_write: 3.75
+        cache_write_1h: 6
+        output: 15
+        long_context: {above_prompt_tokens: 200000, input: 6, cached_input: 0.60, cache_write: 7.50, output: 22.50}
+)";
+
+const price_table& tiered_table() {
+  static const price_table table = price_table::load_yaml(tiered_yaml, "tiered.yaml");
+  return table;
+}
+
+TEST(PriceTableTiers, FineTuneIdPricesAtItsBasesFineTuneRates) {
+  const std::optional<price_match> found =
+      tiered_table().match("ft:gpt-4o-mini-2024-07-18:acme::B7x9");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->price.base, (model_rates{300'000, 150'000, 0, 1'200'000}));
+  EXPECT_EQ(found->rule, "fine-tune of gpt-4o-mini + snapshot date + exact name");
+}
+
+TEST(PriceTableTiers, FineTuneOfABaseWithoutFineTuneRatesIsUnpriced) {
+  EXPECT_EQ(tiered_table().match("ft:gpt-5:acme::x1"), std::nullopt);
+}
+
+TEST(PriceTableTiers, FineTuneIdWithoutABaseIsUnpriced) {
+  EXPECT_EQ(tiered_table().match("ft::acme::x1"), std::nullopt);
+}
+
+TEST(PriceTableTiers, ServiceTiersAreReadWithLowerCaseNames) {
+  const model_price price = tiered_table().match("gpt-5").value().price;
+  ASSERT_EQ(price.service_tiers.size(), 2u);
+  EXPECT_EQ(price.service_tiers[0], (std::pair<std::string, model_rates>{
+                                        "flex", {625'000, 62'500, 0, 5'000'000}}));
+  EXPECT_EQ(price.service_tiers[1].first, "priority");
+}
+
+TEST(PriceTableTiers, LongContextTierAndOneHourWriteAreRead) {
+  const model_price price = tiered_table().match("claude-sonnet-4").value().price;
+  EXPECT_EQ(price.cache_write_1h, 6'000'000);
+  EXPECT_EQ(price.long_context,
+            (long_context_tier{200'000, {6'000'000, 600'000, 7'500'000, 22'500'000}}));
+}
+
+TEST(PriceTableLoadError, LongContextWithoutThresholdIsRejected) {
+  EXPECT_THAT(load_error(single_model_yaml(
+                  "name: m1, input: 1, cached_input: 0, cache_write: 0, output: 1, long_context: "
+                  "{input: 2, cached_input: 0, cache_write: 0, output: 2}")),
+              AllOf(HasSubstr("model 'm1': long_context"), HasSubstr("'above_prompt_tokens'")));
+}
+
+TEST(PriceTableLoadError, PerTokenPriceInAServiceTierIsRejected) {
+  EXPECT_THAT(load_error(single_model_yaml(
+                  "name: m1, input: 1, cached_input: 0, cache_write: 0, output: 1, service_tiers: "
+                  "{flex: {input: 0.000003, cached_input: 0, cache_write: 0, output: 1}}")),
+              AllOf(HasSubstr("model 'm1': service tier 'flex'"), HasSubstr("'input'"),
+                    HasSubstr("per-token")));
+}
+
+TEST(PriceTableLoadError, PricePerBillionIsRejectedAsAUnitMixUp) {
+  EXPECT_THAT(load_error(single_model_yaml(
+                  "name: m1, input: 3000, cached_input: 0, cache_write: 0, output: 15")),
+              AllOf(HasSubstr("model 'm1'"), HasSubstr("'input'"), HasSubstr("above 1000")));
+}
+
+TEST(PriceTableLoadError, UnknownFieldInATierIsRejected) {
+  EXPECT_THAT(load_error(single_model_yaml(
+                  "name: m1, input: 1, cached_input: 0, cache_write: 0, output: 1, fine_tuned: "
+                  "{input: 2, cached_input: 0, cache_write: 0, output: 2, outptu: 3}")),
+              AllOf(HasSubstr("model 'm1': fine_tuned"), HasSubstr("unknown field 'outptu'")));
+}
+
+// --- custom price lists ------------------------------------------------------------------
+
+TEST(PriceTableCustom, ModelListPricesItsEntries) {
+  const price_table table = price_table::load_model_list(
+      "- {name: in-house-llm, input: 0.10, cached_input: 0.10, cache_write: 0, output: 0.20}\n"
+      "- {name: free-llm, input: 0, cached_input: 0, cache_write: 0, output: 0}\n",
+      "custom_prices");
+  EXPECT_EQ(table.find("in-house-llm"), (model_rates{100'000, 100'000, 0, 200'000}));
+  EXPECT_EQ(table.find("free-llm"), (model_rates{0, 0, 0, 0}));
+}
+
+TEST(PriceTableCustom, ModelListThatIsNotAListIsRejected) {
+  try {
+    price_table::load_model_list("models: []", "custom_prices");
+    FAIL() << "accepted a map";
+  } catch (const std::runtime_error& error) {
+    EXPECT_THAT(error.what(), AllOf(HasSubstr("custom_prices"), HasSubstr("list of model entries")));
+  }
+}
+
+TEST(PriceTableCustom, PerTokenValueInACustomListNamesModelAndField) {
+  try {
+    price_table::load_model_list(
+        "- {name: in-house-llm, input: 0.000001, cached_input: 0, cache_write: 0, output: 0.2}",
+        "upstreams.inhouse.custom_prices");
+    FAIL() << "accepted a per-token price";
+  } catch (const std::runtime_error& error) {
+    EXPECT_THAT(error.what(), AllOf(HasSubstr("upstreams.inhouse.custom_prices"),
+                                    HasSubstr("model 'in-house-llm'"), HasSubstr("'input'"),
+                                    HasSubstr("per-token")));
+  }
 }
 
 // --- exact decimal conversion -----------------------------------------------------------
@@ -364,6 +520,51 @@ TEST(ShippedPrices, B10Gpt5NanoReasoningExchangeCosts0_0005Usd) {
   const model_rates nano = shipped_table().find("gpt-5-nano-2025-08-07").value();
   // 400 x $0.05 + 1200 x $0.40 per M.
   EXPECT_EQ(cost_pico_usd(usage, nano), 500'000'000);
+}
+
+TEST(ShippedPrices, EveryProviderSectionNamesItsSourceAndDate) {
+  const price_list& summary = shipped_table().summary();
+  ASSERT_EQ(summary.providers.size(), 7u);
+  for (const provider_info& provider : summary.providers) {
+    EXPECT_FALSE(provider.source.empty()) << provider.name;
+    EXPECT_EQ(provider.read_on.size(), 10u) << provider.name;
+    EXPECT_GT(provider.models, 0u) << provider.name;
+  }
+}
+
+TEST(ShippedPrices, CoversEveryProviderOfTheIssue) {
+  constexpr std::string_view required[] = {
+      "gemini-2.5-pro",  "gemini-2.5-flash", "mistral-medium-2505",    "deepseek-chat",
+      "deepseek-reasoner", "grok-4-1-fast-reasoning", "grok-3-mini",
+      "together_ai/meta-llama/Meta-Llama-3.1-70B-Instruct-Turbo"};
+  for (const std::string_view model : required) {
+    EXPECT_TRUE(shipped_table().find(model).has_value()) << model;
+  }
+}
+
+TEST(ShippedPrices, DeepSeekCacheHitsHaveTheirOwnRate) {
+  EXPECT_EQ(shipped_table().find("deepseek-chat"), (model_rates{560'000, 70'000, 0, 1'680'000}));
+}
+
+TEST(ShippedPrices, Gemini25ProChargesMoreAbove200kPromptTokens) {
+  EXPECT_EQ(shipped_table().match("gemini-2.5-pro").value().price.long_context,
+            (long_context_tier{200'000, {2'500'000, 250'000, 0, 15'000'000}}));
+}
+
+TEST(ShippedPrices, SonnetFourFiveLongContextAndOneHourWrite) {
+  const model_price price = shipped_table().match("claude-sonnet-4-5-20250929").value().price;
+  EXPECT_EQ(price.cache_write_1h, 6'000'000);
+  EXPECT_EQ(price.long_context,
+            (long_context_tier{200'000, {6'000'000, 600'000, 7'500'000, 22'500'000}}));
+}
+
+TEST(ShippedPrices, BedrockClaudeIdPricesAsTheAnthropicModel) {
+  EXPECT_EQ(shipped_table().find("us.anthropic.claude-3-5-sonnet-20241022-v2:0"), sonnet_4);
+}
+
+TEST(ShippedPrices, OpenRouterGeminiSlugPricesAsGemini) {
+  EXPECT_EQ(shipped_table().find("google/gemini-2.5-flash"),
+            (model_rates{300'000, 30'000, 0, 2'500'000}));
 }
 
 } // namespace

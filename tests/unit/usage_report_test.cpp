@@ -162,7 +162,7 @@ TEST_F(UsageReportTest, TotalsSumEveryRowWithByNodeAndByModel) {
       R"j("by_model":{)j"
       R"j("(unknown)":{"requests":1,"prompt_tokens":0,"completion_tokens":0,)j"
       R"j("cached_prompt_tokens":0,"cache_write_tokens":0,"reasoning_tokens":0,"total_tokens":0,)j"
-      R"j("cost_usd":0,"unpriced_requests":1},)j"
+      R"j("cost_usd":null,"unpriced_requests":1},)j"
       R"j("claude-sonnet-4":{"requests":1,"prompt_tokens":2057,"completion_tokens":120,)j"
       R"j("cached_prompt_tokens":2048,"cache_write_tokens":0,"reasoning_tokens":0,"total_tokens":2177,)j"
       R"j("cost_usd":0.0024414,"unpriced_requests":0},)j"
@@ -195,12 +195,42 @@ TEST_F(UsageReportTest, SessionCoversOnlyItsOwnRows) {
       R"j("cost_usd":0.0083,"unpriced_requests":0}}})j");
 }
 
-TEST_F(UsageReportTest, SessionWithOnlyAnUnpricedFailureCountsIt) {
+TEST_F(UsageReportTest, SessionWhoseRequestsAreAllUnpricedHasANullCost) {
   append_sample_rows();
   const std::optional<std::string> json = session("s-2");
   ASSERT_TRUE(json.has_value());
   EXPECT_THAT(*json, HasSubstr(R"j("requests":1,)j"));
-  EXPECT_THAT(*json, HasSubstr(R"j("cost_usd":0,"unpriced_requests":1,"by_node":{"JiraNode":)j"));
+  EXPECT_THAT(*json, HasSubstr(R"j("cost_usd":null,"unpriced_requests":1,"by_node":{"JiraNode":)j"));
+}
+
+TEST_F(UsageReportTest, MixedSessionShowsThePricedSumBesideTheUnpricedCount) {
+  ledger_->append(openai_cached());
+  exchange_record unknown = openai_cached();
+  unknown.model = "in-house-llm";
+  unknown.cost_pico_usd.reset();
+  ledger_->append(unknown);
+  const std::optional<std::string> json = session("s-1");
+  ASSERT_TRUE(json.has_value());
+  EXPECT_THAT(*json, HasSubstr(R"j("requests":2,)j"));
+  EXPECT_THAT(*json, HasSubstr(R"j("cost_usd":0.0083,"unpriced_requests":1,"by_node":)j"));
+  EXPECT_THAT(*json, HasSubstr(R"j("in-house-llm":{"requests":1,"prompt_tokens":3000,)j"));
+  EXPECT_THAT(*json, HasSubstr(R"j("total_tokens":3400,"cost_usd":null,"unpriced_requests":1})j"));
+}
+
+TEST_F(UsageReportTest, RequestsListProvenanceAndStreamFields) {
+  exchange_record row = openai_cached();
+  row.request_model = "prod-gpt4o";
+  row.stream = true;
+  row.stream_complete = true;
+  row.provider_cost_pico_usd = 8'400'000'000;
+  row.service_tier = "flex";
+  row.pricing_sha256 = "ab12";
+  row.notes = "total_gap_booked";
+  ledger_->append(row);
+  EXPECT_THAT(requests("s-1"),
+              HasSubstr(R"j("error":"","request_model":"prod-gpt4o","stream_complete":true,)j"
+                        R"j("provider_cost_usd":0.0084,"service_tier":"flex",)j"
+                        R"j("pricing_sha256":"ab12","notes":"total_gap_booked"})j"));
 }
 
 TEST_F(UsageReportTest, UnknownSessionIsNullopt) {
@@ -236,7 +266,9 @@ TEST_F(UsageReportTest, RequestsOfASessionListEveryFieldWithNullsWhereUnset) {
             R"j("stream":false,"status":502,"prompt_tokens":null,"cached_prompt_tokens":null,)j"
             R"j("cache_write_tokens":null,"completion_tokens":null,"reasoning_tokens":null,)j"
             R"j("total_tokens":null,"usage_source":"missing","cost_usd":null,)j"
-            R"j("latency_ms":30000.000,"ttfb_ms":0.000,"error":"upstream_connect"}]})j");
+            R"j("latency_ms":30000.000,"ttfb_ms":0.000,"error":"upstream_connect",)j"
+            R"j("request_model":"","stream_complete":false,"provider_cost_usd":null,)j"
+            R"j("service_tier":"","pricing_sha256":"","notes":""}]})j");
 }
 
 TEST_F(UsageReportTest, RequestsOfAPricedStreamShowCostAndTimings) {
@@ -248,13 +280,17 @@ TEST_F(UsageReportTest, RequestsOfAPricedStreamShowCostAndTimings) {
       R"j("stream":false,"status":200,"prompt_tokens":3000,"cached_prompt_tokens":2560,)j"
       R"j("cache_write_tokens":null,"completion_tokens":400,"reasoning_tokens":null,)j"
       R"j("total_tokens":3400,"usage_source":"reported","cost_usd":0.0083,)j"
-      R"j("latency_ms":1234.567,"ttfb_ms":456.789,"error":""},)j"
+      R"j("latency_ms":1234.567,"ttfb_ms":456.789,"error":"","request_model":"",)j"
+      R"j("stream_complete":false,"provider_cost_usd":null,"service_tier":"",)j"
+      R"j("pricing_sha256":"","notes":""},)j"
       R"j({"id":2,"time":"2026-12-03T18:30:00.005Z","session_id":"s-1",)j"
       R"j("node":"","model":"claude-sonnet-4","upstream":"anthropic","path":"/v1/messages",)j"
       R"j("stream":true,"status":200,"prompt_tokens":2057,"cached_prompt_tokens":2048,)j"
       R"j("cache_write_tokens":0,"completion_tokens":120,"reasoning_tokens":null,)j"
       R"j("total_tokens":2177,"usage_source":"reported","cost_usd":0.0024414,)j"
-      R"j("latency_ms":8000.250,"ttfb_ms":700.000,"error":""}]})j");
+      R"j("latency_ms":8000.250,"ttfb_ms":700.000,"error":"","request_model":"",)j"
+      R"j("stream_complete":false,"provider_cost_usd":null,"service_tier":"",)j"
+      R"j("pricing_sha256":"","notes":""}]})j");
 }
 
 TEST_F(UsageReportTest, EmptySessionIdListsAllRowsInIdOrder) {
@@ -281,7 +317,8 @@ TEST_F(UsageReportTest, TimeBeforeTheEpochIsStillUtc) {
 const std::string csv_header =
     "id,time,session_id,node,model,upstream,path,stream,status,prompt_tokens,"
     "cached_prompt_tokens,cache_write_tokens,completion_tokens,reasoning_tokens,total_tokens,"
-    "usage_source,cost_usd,latency_ms,ttfb_ms,error\r\n";
+    "usage_source,cost_usd,latency_ms,ttfb_ms,error,request_model,stream_complete,"
+    "provider_cost_usd,service_tier,pricing_sha256,notes\r\n";
 
 TEST_F(UsageReportTest, CsvOfEmptyLedgerIsTheHeaderLine) { EXPECT_EQ(csv(""), csv_header); }
 
@@ -289,12 +326,12 @@ TEST_F(UsageReportTest, CsvRowsMatchTheJsonFields) {
   append_sample_rows();
   EXPECT_EQ(csv("s-2"), csv_header +
                             "3,2026-12-03T18:30:01.000Z,s-2,JiraNode,,openai,/v1/chat/completions,"
-                            "false,502,,,,,,,missing,,30000.000,0.000,upstream_connect\r\n");
+                            "false,502,,,,,,,missing,,30000.000,0.000,upstream_connect,,false,,,,\r\n");
   EXPECT_EQ(csv("s-1").substr(csv_header.size()),
             "1,2026-12-03T18:29:15.123Z,s-1,JiraNode,gpt-4o,openai,/v1/chat/completions,false,"
-            "200,3000,2560,,400,,3400,reported,0.0083,1234.567,456.789,\r\n"
+            "200,3000,2560,,400,,3400,reported,0.0083,1234.567,456.789,,,false,,,,\r\n"
             "2,2026-12-03T18:30:00.005Z,s-1,,claude-sonnet-4,anthropic,/v1/messages,true,200,"
-            "2057,2048,0,120,,2177,reported,0.0024414,8000.250,700.000,\r\n");
+            "2057,2048,0,120,,2177,reported,0.0024414,8000.250,700.000,,,false,,,,\r\n");
 }
 
 TEST_F(UsageReportTest, CsvQuotesFieldsWithCommasQuotesAndLineBreaks) {
@@ -305,7 +342,7 @@ TEST_F(UsageReportTest, CsvQuotesFieldsWithCommasQuotesAndLineBreaks) {
   ledger_->append(row);
   EXPECT_EQ(csv("s-2").substr(csv_header.size()),
             "1,2026-12-03T18:30:01.000Z,s-2,\"a,b\",\"say \"\"hi\"\"\",openai,"
-            "/v1/chat/completions,false,502,,,,,,,missing,,30000.000,0.000,\"line\r\nbreak\"\r\n");
+            "/v1/chat/completions,false,502,,,,,,,missing,,30000.000,0.000,\"line\r\nbreak\",,false,,,,\r\n");
 }
 
 TEST_F(UsageReportTest, CsvDefusesSpreadsheetFormulas) {
@@ -317,7 +354,7 @@ TEST_F(UsageReportTest, CsvDefusesSpreadsheetFormulas) {
   ledger_->append(row);
   EXPECT_EQ(csv("s-2").substr(csv_header.size()),
             "1,2026-12-03T18:30:01.000Z,s-2,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",'+1,"
-            "openai,'-2,false,502,,,,,,,missing,,30000.000,0.000,'@SUM(A1)\r\n");
+            "openai,'-2,false,502,,,,,,,missing,,30000.000,0.000,'@SUM(A1),,false,,,,\r\n");
 }
 
 TEST_F(UsageReportTest, CsvDefusesLeadingTab) {
