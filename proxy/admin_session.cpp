@@ -8,6 +8,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/url/parse.hpp>
 
+#include <openssl/crypto.h>
+
 namespace tokenmeter {
 
 namespace {
@@ -57,6 +59,7 @@ void admin_session::on_read(boost::system::error_code ec) {
   }
   const auto& req = parser_->get();
   version_ = req.version() == 10 ? 10 : 11;
+  head_ = req.method() == http::verb::head;
   keep_alive_ = req.keep_alive() && !stopping_;
   busy_ = true;
   route(req);
@@ -71,6 +74,12 @@ void admin_session::route(const http::request<http::string_body>& req) {
 
   const auto segments = target->segments();
   std::vector<std::string> parts(segments.begin(), segments.end());
+  if (parts != std::vector<std::string>{"healthz"} && !authorized(req[http::field::authorization])) {
+    auto res = make_error_response(http::status::unauthorized, "this endpoint needs Authorization: Bearer <admin_token>",
+                                   "unauthorized", version_, keep_alive_);
+    res.set(http::field::www_authenticate, "Bearer");
+    return send(std::move(res));
+  }
   const auto param = [&](std::string_view key) -> std::string {
     const auto params = target->params();
     const auto it = params.find(key);
@@ -111,6 +120,15 @@ void admin_session::route(const http::request<http::string_body>& req) {
   send(make_error_response(http::status::not_found, "no such endpoint", "not_found", version, keep_alive));
 }
 
+bool admin_session::authorized(std::string_view header) const {
+  const std::string& token = svc_.cfg.admin_token;
+  if (token.empty()) return true;
+  constexpr std::string_view scheme = "Bearer ";
+  if (header.size() != scheme.size() + token.size() || !header.starts_with(scheme)) return false;
+  // Constant time in the token's content, so its bytes cannot be guessed one by one.
+  return CRYPTO_memcmp(header.data() + scheme.size(), token.data(), token.size()) == 0;
+}
+
 void admin_session::answer_from_ledger(std::function<http::response<http::string_body>(sqlite3&)> query) {
   svc_.book.after_commit([self = shared_from_this(), query = std::move(query)](sqlite3& db) {
     http::response<http::string_body> res;
@@ -126,6 +144,8 @@ void admin_session::answer_from_ledger(std::function<http::response<http::string
 }
 
 void admin_session::send(http::response<http::string_body> res) {
+  // HEAD gets the headers of the GET answer, Content-Length included, and no body.
+  if (head_) res.body().clear();
   auto message = std::make_shared<http::response<http::string_body>>(std::move(res));
   stream_.expires_after(svc_.cfg.timeouts.write);
   http::async_write(stream_, *message, [self = shared_from_this(), message](auto ec, auto) {
@@ -138,6 +158,11 @@ void admin_session::send(http::response<http::string_body> res) {
 void admin_session::stop() {
   stopping_ = true;
   if (!busy_) stream_.cancel();
+}
+
+void admin_session::abort() {
+  stopping_ = true;
+  stream_.close();
 }
 
 } // namespace tokenmeter

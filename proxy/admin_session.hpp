@@ -24,11 +24,15 @@ public:
   void start();
   /// Ends the connection: at once when idle, after the running exchange otherwise.
   void stop();
+  /// Ends the connection now; a running exchange is recorded as cut short.
+  void abort();
 
 private:
   void do_read();
   void on_read(boost::system::error_code ec);
   void route(const http::request<http::string_body>& req);
+  /// True when no admin token is configured or `header` carries it as a bearer token.
+  bool authorized(std::string_view header) const;
   /// Runs `query` against the ledger after every recorded exchange is committed.
   void answer_from_ledger(std::function<http::response<http::string_body>(sqlite3&)> query);
   void send(http::response<http::string_body> res);
@@ -39,6 +43,7 @@ private:
   std::optional<http::request_parser<http::string_body>> parser_;
   unsigned version_ = 11;
   bool keep_alive_ = true;
+  bool head_ = false; ///< the request being answered is a HEAD
   bool busy_ = false;
   bool stopping_ = false;
   std::size_t registry_key_ = 0;

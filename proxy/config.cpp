@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
+#include <cstdlib>
 #include <set>
 #include <thread>
 
@@ -81,7 +82,7 @@ void load_config_file(const std::string& path, config& cfg) {
 
   static const std::set<std::string> known{"listen",    "admin_listen",     "threads", "ledger",   "pricing",
                                            "headers",   "upstreams",        "limits",  "timeouts", "log_level",
-                                           "default_upstream", "custom_prices"};
+                                           "default_upstream", "custom_prices", "admin_token", "tls"};
   for (const auto& item : root) {
     const auto key = item.first.as<std::string>();
     if (!known.contains(key)) throw config_error("config: unknown key '" + key + "' in " + path);
@@ -98,6 +99,11 @@ void load_config_file(const std::string& path, config& cfg) {
     if (!level) throw config_error("config: log_level must be debug, info, warn or error");
     cfg.level = *level;
   }
+  if (root["admin_token"]) cfg.admin_token = scalar<std::string>(root["admin_token"], "admin_token");
+  if (const auto tls = root["tls"]) {
+    if (tls["cert_file"]) cfg.tls.cert_file = scalar<std::string>(tls["cert_file"], "tls.cert_file");
+    if (tls["key_file"]) cfg.tls.key_file = scalar<std::string>(tls["key_file"], "tls.key_file");
+  }
   if (root["custom_prices"]) cfg.custom_prices_yaml = YAML::Dump(root["custom_prices"]);
   if (const auto headers = root["headers"]) {
     if (headers["session"]) cfg.session_header = scalar<std::string>(headers["session"], "headers.session");
@@ -111,6 +117,12 @@ void load_config_file(const std::string& path, config& cfg) {
       cfg.max_header_bytes = scalar<std::uint32_t>(limits["max_header_bytes"], "limits.max_header_bytes");
     if (limits["max_tag_length"])
       cfg.max_tag_length = scalar<std::size_t>(limits["max_tag_length"], "limits.max_tag_length");
+    if (limits["drain_max_bytes"])
+      cfg.drain_max_bytes = scalar<std::uint64_t>(limits["drain_max_bytes"], "limits.drain_max_bytes");
+    if (limits["max_connections"])
+      cfg.max_connections = scalar<std::size_t>(limits["max_connections"], "limits.max_connections");
+    if (limits["max_label_values"])
+      cfg.max_label_values = scalar<std::size_t>(limits["max_label_values"], "limits.max_label_values");
   }
   if (const auto t = root["timeouts"]) {
     read_duration(t, "connect", cfg.timeouts.connect);
@@ -121,6 +133,7 @@ void load_config_file(const std::string& path, config& cfg) {
     read_duration(t, "keep_alive_idle", cfg.timeouts.keep_alive_idle);
     read_duration(t, "write", cfg.timeouts.write);
     read_duration(t, "shutdown_grace", cfg.timeouts.shutdown_grace);
+    read_duration(t, "drain", cfg.timeouts.drain);
   }
   if (const auto ups = root["upstreams"]) {
     if (!ups.IsSequence()) throw config_error("config: 'upstreams' must be a list");
@@ -188,6 +201,13 @@ void validate(config& cfg) {
   if (cfg.max_tag_length == 0 || cfg.max_tag_length > 4096)
     throw config_error("config: limits.max_tag_length must be between 1 and 4096");
   if (cfg.max_header_bytes < 1024) throw config_error("config: limits.max_header_bytes must be at least 1024");
+  if (cfg.max_connections == 0) throw config_error("config: limits.max_connections must be at least 1");
+  if (cfg.max_label_values == 0) throw config_error("config: limits.max_label_values must be at least 1");
+  if (cfg.tls.cert_file.empty() != cfg.tls.key_file.empty())
+    throw config_error("config: tls needs both cert_file and key_file");
+  // The token may come from the environment so that it stays out of config files and process lists.
+  if (cfg.admin_token.empty())
+    if (const char* token = std::getenv("TOKENMETER_ADMIN_TOKEN")) cfg.admin_token = token;
 }
 
 command_line parse_command_line(int argc, const char* const* argv) {

@@ -54,6 +54,13 @@ struct timeouts_config {
   std::chrono::milliseconds keep_alive_idle{75'000}; ///< agent: idle keep-alive connection
   std::chrono::milliseconds write{60'000};           ///< any single write to the agent or upstream
   std::chrono::milliseconds shutdown_grace{30'000};  ///< SIGTERM: time left to in-flight exchanges
+  std::chrono::milliseconds drain{120'000};          ///< agent gone: time left to read the upstream's usage
+};
+
+/// Optional TLS on the proxy listener.
+struct listener_tls_config {
+  std::string cert_file; ///< PEM certificate chain
+  std::string key_file;  ///< PEM private key
 };
 
 /// The immutable process configuration, validated at start-up.
@@ -72,6 +79,11 @@ struct config {
   std::uint64_t max_request_body_bytes = 32ull << 20;
   std::uint32_t max_header_bytes = 64u << 10;
   std::size_t max_tag_length = 256;
+  std::uint64_t drain_max_bytes = 64ull << 20; ///< agent gone: upstream bytes still read for the usage
+  std::size_t max_connections = 10'000;        ///< open agent connections; beyond: 503
+  std::size_t max_label_values = 100;          ///< distinct node / model label values; beyond: "other"
+  std::string admin_token;                     ///< when set, /metrics and /usage need this bearer token
+  listener_tls_config tls;                     ///< proxy listener TLS; off when cert_file is empty
   timeouts_config timeouts;
   log_level level = log_level::info;
 };

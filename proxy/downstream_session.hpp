@@ -1,11 +1,11 @@
 #pragma once
 
+#include "http_stream.hpp"
 #include "services.hpp"
 #include "upstream_connection.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
 #include <memory>
@@ -20,24 +20,29 @@ namespace http = boost::beast::http;
 /// upstream connection its exchanges reuse. All its work runs on its own strand.
 class downstream_session : public std::enable_shared_from_this<downstream_session> {
 public:
-  downstream_session(boost::asio::ip::tcp::socket&& socket, services& svc);
+  /// With `over_capacity` the connection answers its first request 503 and closes.
+  downstream_session(boost::asio::ip::tcp::socket&& socket, services& svc, bool over_capacity = false);
   ~downstream_session();
 
   void start();
   /// Ends the connection: at once when idle, after the running exchange otherwise.
   void stop();
+  /// Ends the connection now; a running exchange is recorded as cut short.
+  void abort();
 
 private:
+  void on_handshake(boost::system::error_code ec);
   void do_read_header();
   void on_read_header(boost::system::error_code ec);
   void do_read_body();
   void on_read_body(boost::system::error_code ec);
   void start_exchange();
+  void reject_oversized_body();
   void on_exchange_done(bool keep_alive);
   void send_error(http::status status, std::string_view message, std::string_view code, bool keep_alive);
   void close();
 
-  beast::tcp_stream stream_;
+  http_stream stream_;
   beast::flat_buffer buffer_;
   services& svc_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -46,6 +51,7 @@ private:
   bool busy_ = false;     ///< an exchange is running
   bool stopping_ = false; ///< a graceful stop was asked: close after the current exchange
   bool first_request_ = true;
+  bool over_capacity_ = false;
 };
 
 } // namespace tokenmeter

@@ -2,6 +2,7 @@
 
 #include "error_response.hpp"
 #include "log.hpp"
+#include "metrics.hpp"
 #include "request_rewriter.hpp"
 
 #include <boost/asio/error.hpp>
@@ -21,12 +22,20 @@ bool is_timeout(boost::system::error_code ec) {
   return ec == beast::error::timeout || ec == boost::asio::error::timed_out;
 }
 
+/// The ledger's name for why an upstream step failed.
+std::string_view failure_kind(boost::system::error_code ec, std::string_view otherwise) {
+  if (is_timeout(ec)) return "upstream_timeout";
+  // Only a shutdown whose grace ran out closes sockets under a running exchange.
+  if (ec == boost::asio::error::operation_aborted) return "aborted_at_shutdown";
+  return otherwise;
+}
+
 /// Interim 1xx answers (other than 101) precede the real response and are not relayed.
 bool is_interim(unsigned status) { return status >= 100 && status < 200 && status != 101; }
 
 } // namespace
 
-exchange::exchange(beast::tcp_stream& agent, std::shared_ptr<upstream_connection> upstream, context ctx,
+exchange::exchange(http_stream& agent, std::shared_ptr<upstream_connection> upstream, context ctx,
                    services& svc, done_handler done)
     : agent_(agent), upstream_(std::move(upstream)), ctx_(std::move(ctx)), svc_(svc), done_(std::move(done)) {}
 
@@ -51,7 +60,7 @@ void exchange::do_write_request() {
 }
 
 void exchange::on_write_request(boost::system::error_code ec) {
-  if (ec) return fail_before_response(ec, is_timeout(ec) ? "upstream_timeout" : "upstream_write");
+  if (ec) return fail_before_response(ec, failure_kind(ec, "upstream_write"));
   request_.body().clear();
   request_.body().shrink_to_fit();
   do_read_header();
@@ -70,16 +79,21 @@ void exchange::do_read_header() {
 }
 
 void exchange::on_read_header(boost::system::error_code ec) {
-  if (ec) return fail_before_response(ec, is_timeout(ec) ? "upstream_timeout" : "upstream_response");
+  if (ec) return fail_before_response(ec, failure_kind(ec, "upstream_response"));
   if (!first_byte_) first_byte_ = clock::now();
   const auto& head = parser_->get();
   if (is_interim(head.result_int())) return do_read_header();
+  // The agent's Upgrade was not forwarded, so a switch of protocols is an upstream fault.
+  if (head.result_int() == 101)
+    return fail_before_response(http::error::bad_version, "upstream_response");
 
   response_.result(head.result_int());
   response_.reason(head.reason());
   response_.version(ctx_.agent_version);
   copy_end_to_end_fields(head.base(), response_.base());
   const bool bodyless = ctx_.head_request || head.result_int() == 204 || head.result_int() == 304;
+  // Framing is ours to set: a Content-Length the upstream's Connection header named is gone.
+  if (const auto length = parser_->content_length(); length && !bodyless) response_.content_length(*length);
   if (!bodyless && !parser_->content_length()) {
     // The upstream framed the body with chunks or EOF; the agent gets chunks (HTTP/1.1)
     // or the end of the connection (HTTP/1.0).
@@ -92,25 +106,44 @@ void exchange::on_read_header(boost::system::error_code ec) {
   response_.body().more = !parser_->is_done();
   serializer_.emplace(response_);
 
-  tap_.emplace(ctx_.schema, head[http::field::content_type], head[http::field::content_encoding]);
+  const auto& up = upstream_->endpoint();
+  tap_.emplace(ctx_.schema, head[http::field::content_type], head[http::field::content_encoding],
+               up.usage ? &*up.usage : nullptr);
+  // The injected usage chunk can be cut only from a plain event stream whose length is not
+  // announced; anything else (an error body, say) is relayed whole.
+  const bool plain_event_stream = head[http::field::content_type].find("text/event-stream") != std::string_view::npos &&
+                                  head[http::field::content_encoding].empty() && response_.chunked();
+  if (ctx_.strip_usage_chunk && plain_event_stream) filter_.emplace();
   buffer_ = std::make_unique<std::array<char, relay_buffer_size>>();
 
-  if (parser_->is_done()) return do_write_body(0, true);
+  if (parser_->is_done()) return do_write_body({}, true);
   agent_.expires_after(svc_.cfg.timeouts.write);
-  http::async_write_header(agent_, *serializer_,
-                           [self = shared_from_this()](auto ec, auto) { self->on_write_header(ec); });
+  agent_.visit([&](auto& stream) {
+    http::async_write_header(stream, *serializer_,
+                             [self = shared_from_this()](auto ec, auto) { self->on_write_header(ec); });
+  });
 }
 
 void exchange::on_write_header(boost::system::error_code ec) {
-  if (ec) agent_gone_ = true;
+  if (ec) on_agent_gone(ec);
   do_read_body();
+}
+
+void exchange::on_agent_gone(boost::system::error_code ec) {
+  // Providers bill the whole generation, so the upstream is read on, within a budget,
+  // until its final usage arrives.
+  agent_gone_ = true;
+  drain_deadline_ = clock::now() + svc_.cfg.timeouts.drain;
+  log_line(log_level::info, "agent_disconnected").kv("path", ctx_.path).kv("error", ec.message());
 }
 
 void exchange::do_read_body() {
   auto& body = parser_->get().body();
   body.data = buffer_->data();
   body.size = buffer_->size();
-  upstream_->expires_after(svc_.cfg.timeouts.idle);
+  auto timeout = std::chrono::duration_cast<clock::duration>(svc_.cfg.timeouts.idle);
+  if (agent_gone_) timeout = std::min(timeout, drain_deadline_ - clock::now());
+  upstream_->expires_after(timeout);
   upstream_->visit([&](auto& stream) {
     // read_some, not read: an SSE event must go out as soon as it arrives, not when the buffer fills.
     http::async_read_some(stream, upstream_->buffer(), *parser_,
@@ -120,38 +153,53 @@ void exchange::do_read_body() {
 
 void exchange::on_read_body(boost::system::error_code ec) {
   if (ec == http::error::need_buffer) ec = {};
-  if (ec) return fail_mid_body(ec, is_timeout(ec) ? "upstream_timeout" : "upstream_reset");
-  const std::size_t n = buffer_->size() - parser_->get().body().size;
+  const std::size_t n = ec ? 0 : buffer_->size() - parser_->get().body().size;
   if (n > 0) tap_->feed(std::string_view(buffer_->data(), n));
+  if (agent_gone_) {
+    drained_bytes_ += n;
+    const bool exhausted = (ec && is_timeout(ec) && clock::now() >= drain_deadline_) ||
+                           (!parser_->is_done() && drained_bytes_ >= svc_.cfg.drain_max_bytes);
+    if (exhausted) {
+      record(parser_->get().result_int(), "agent_disconnected", "drain_budget_exhausted");
+      return finish(false);
+    }
+  }
+  if (ec) return fail_mid_body(ec, failure_kind(ec, "upstream_reset"));
   const bool last = parser_->is_done();
   if (last) record(parser_->get().result_int(), agent_gone_ ? "agent_disconnected" : "");
   if (agent_gone_) {
-    drained_bytes_ += n;
     if (last) return finish(false);
     return do_read_body();
   }
-  if (n == 0 && !last) return do_read_body();
-  do_write_body(n, last);
+  std::string_view out(buffer_->data(), n);
+  if (filter_) {
+    filtered_.clear();
+    filter_->feed(out, filtered_);
+    if (last) filter_->finish(filtered_);
+    out = filtered_;
+  }
+  if (out.empty() && !last) return do_read_body();
+  do_write_body(out, last);
 }
 
-void exchange::do_write_body(std::size_t n, bool last) {
+void exchange::do_write_body(std::string_view piece, bool last) {
   auto& body = response_.body();
-  body.data = n > 0 ? buffer_->data() : nullptr;
-  body.size = n;
+  body.data = piece.empty() ? nullptr : const_cast<char*>(piece.data());
+  body.size = piece.size();
   body.more = !last;
   if (last && !recorded_) record(parser_->get().result_int(), "");
   agent_.expires_after(svc_.cfg.timeouts.write);
-  http::async_write(agent_, *serializer_,
-                    [self = shared_from_this(), last](auto ec, auto) { self->on_write_body(ec, last); });
+  agent_.visit([&](auto& stream) {
+    http::async_write(stream, *serializer_,
+                      [self = shared_from_this(), last](auto ec, auto) { self->on_write_body(ec, last); });
+  });
 }
 
 void exchange::on_write_body(boost::system::error_code ec, bool last) {
   if (ec == http::error::need_buffer) ec = {};
   if (ec) {
-    // The agent went away: keep reading so that the upstream's final usage is still recorded.
-    agent_gone_ = true;
     if (last) return finish(false);
-    log_line(log_level::info, "agent_disconnected").kv("path", ctx_.path).kv("error", ec.message());
+    on_agent_gone(ec);
     return do_read_body();
   }
   if (last) return finish(ctx_.agent_keep_alive);
@@ -161,33 +209,36 @@ void exchange::on_write_body(boost::system::error_code ec, bool last) {
 void exchange::fail_before_response(boost::system::error_code ec, std::string_view kind) {
   const bool timeout = is_timeout(ec);
   const auto status = timeout ? http::status::gateway_timeout : http::status::bad_gateway;
-  log_line(log_level::warn, "upstream_error")
-      .kv("upstream", upstream_->endpoint().name)
-      .kv("kind", kind)
-      .kv("error", ec.message());
-  upstream_->close();
+  note_upstream_error(ec, kind);
   record(static_cast<int>(status), kind);
   auto res = std::make_shared<http::response<http::string_body>>(make_error_response(
       status, "upstream " + upstream_->endpoint().name + " failed: " + std::string(kind) + " (" + ec.message() + ")",
       kind, ctx_.agent_version, ctx_.agent_keep_alive));
   agent_.expires_after(svc_.cfg.timeouts.write);
-  http::async_write(agent_, *res, [self = shared_from_this(), res](auto ec, auto) {
-    self->finish(!ec && self->ctx_.agent_keep_alive);
+  agent_.visit([&](auto& stream) {
+    http::async_write(stream, *res, [self = shared_from_this(), res](auto ec, auto) {
+      self->finish(!ec && self->ctx_.agent_keep_alive);
+    });
   });
 }
 
 void exchange::fail_mid_body(boost::system::error_code ec, std::string_view kind) {
-  log_line(log_level::warn, "upstream_error")
-      .kv("upstream", upstream_->endpoint().name)
-      .kv("kind", kind)
-      .kv("error", ec.message());
-  upstream_->close();
-  record(parser_->get().result_int(), kind);
+  note_upstream_error(ec, kind);
+  record(parser_->get().result_int(), kind, agent_gone_ ? "agent_disconnected" : "");
   // The agent must see a truncated answer, never a clean end: close without the last chunk.
   finish(false);
 }
 
-void exchange::record(int status, std::string_view error) {
+void exchange::note_upstream_error(boost::system::error_code ec, std::string_view kind) {
+  log_line(log_level::warn, "upstream_error")
+      .kv("upstream", upstream_->endpoint().name)
+      .kv("kind", kind)
+      .kv("error", ec.message());
+  svc_.meters.record_upstream_error(upstream_->endpoint().name, kind);
+  upstream_->close();
+}
+
+void exchange::record(int status, std::string_view error, std::string_view note) {
   if (recorded_) return;
   recorded_ = true;
   const auto now = clock::now();
@@ -203,7 +254,8 @@ void exchange::record(int status, std::string_view error) {
     auto result = tap_->finish();
     row.usage = result.usage;
     row.source = result.source;
-    row.model = std::move(result.model);
+    // The upstream names the model: it gets the same length cap and cleaning as the agent's tags.
+    row.model = sanitize_tag(result.model, svc_.cfg.max_tag_length);
     row.stream = row.stream || result.streamed;
     row.stream_complete = result.stream_complete;
     row.provider_cost_pico_usd = result.provider_cost_pico_usd;
@@ -211,6 +263,7 @@ void exchange::record(int status, std::string_view error) {
     row.notes = std::move(result.notes);
   }
   row.request_model = ctx_.tags.request_model;
+  if (!note.empty()) row.notes += (row.notes.empty() ? "" : ",") + std::string(note);
   row.latency_us = micros_between(ctx_.started, now);
   row.ttfb_us = first_byte_ ? micros_between(ctx_.started, *first_byte_) : 0;
   row.error = error;

@@ -2,8 +2,10 @@
 
 #include "attribution.hpp"
 #include "exchange_record.hpp"
+#include "http_stream.hpp"
 #include "services.hpp"
 #include "upstream_connection.hpp"
+#include "usage_chunk_filter.hpp"
 #include "usage_tap.hpp"
 
 #include <boost/beast/http.hpp>
@@ -39,11 +41,13 @@ public:
     bool agent_keep_alive = true;
     unsigned agent_version = 11;
     bool head_request = false;
+    /// tokenmeter added stream_options.include_usage: the usage-only chunk is not the agent's.
+    bool strip_usage_chunk = false;
     std::chrono::steady_clock::time_point started;
     std::int64_t started_unix_ms = 0;
   };
 
-  exchange(beast::tcp_stream& agent, std::shared_ptr<upstream_connection> upstream, context ctx,
+  exchange(http_stream& agent, std::shared_ptr<upstream_connection> upstream, context ctx,
            services& svc, done_handler done);
 
   /// Connects if needed, then runs the exchange; `done` is called exactly once.
@@ -58,17 +62,20 @@ private:
   void on_write_header(boost::system::error_code ec);
   void do_read_body();
   void on_read_body(boost::system::error_code ec);
-  void do_write_body(std::size_t n, bool last);
+  void do_write_body(std::string_view piece, bool last);
   void on_write_body(boost::system::error_code ec, bool last);
+  void on_agent_gone(boost::system::error_code ec);
 
   void fail_before_response(boost::system::error_code ec, std::string_view kind);
   void fail_mid_body(boost::system::error_code ec, std::string_view kind);
-  void record(int status, std::string_view error);
+  /// Logs and counts an upstream failure, and drops the connection.
+  void note_upstream_error(boost::system::error_code ec, std::string_view kind);
+  void record(int status, std::string_view error, std::string_view note = {});
   void finish(bool keep_alive);
 
   static constexpr std::size_t relay_buffer_size = 16 * 1024;
 
-  beast::tcp_stream& agent_;
+  http_stream& agent_;
   std::shared_ptr<upstream_connection> upstream_;
   context ctx_;
   services& svc_;
@@ -79,11 +86,14 @@ private:
   http::response<http::buffer_body> response_;
   std::optional<http::response_serializer<http::buffer_body>> serializer_;
   std::optional<usage_tap> tap_;
+  std::optional<usage_chunk_filter> filter_; ///< only while hiding an injected usage chunk
+  std::string filtered_;                     ///< what the filter lets through for the current piece
   std::unique_ptr<std::array<char, relay_buffer_size>> buffer_;
   std::optional<std::chrono::steady_clock::time_point> first_byte_;
   bool agent_gone_ = false;   ///< the agent stopped reading; the upstream is drained for its usage
   bool recorded_ = false;
   std::uint64_t drained_bytes_ = 0;
+  std::chrono::steady_clock::time_point drain_deadline_; ///< set when the agent went away
 };
 
 } // namespace tokenmeter

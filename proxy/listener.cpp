@@ -32,7 +32,7 @@ tcp::endpoint parse_listen_address(const std::string& text) {
 }
 
 listener::listener(net::io_context& ioc, tcp::endpoint endpoint, session_factory factory)
-    : ioc_(ioc), acceptor_(net::make_strand(ioc)), factory_(std::move(factory)) {
+    : ioc_(ioc), acceptor_(net::make_strand(ioc)), backoff_(acceptor_.get_executor()), factory_(std::move(factory)) {
   boost::system::error_code ec;
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
@@ -51,6 +51,7 @@ void listener::stop() {
   net::post(acceptor_.get_executor(), [self = shared_from_this()] {
     boost::system::error_code ec;
     self->acceptor_.close(ec);
+    self->backoff_.cancel();
   });
 }
 
@@ -59,12 +60,13 @@ void listener::do_accept() {
                                                                              tcp::socket socket) {
     if (ec == net::error::operation_aborted || !self->acceptor_.is_open()) return;
     if (ec) {
-      // Out of descriptors and the like: say so and keep accepting.
+      // Out of descriptors and the like: say so, and pause rather than spin on the error.
       log_line(log_level::warn, "accept_failed").kv("error", ec.message());
-    } else {
-      socket.set_option(tcp::no_delay(true), ec);
-      self->factory_(std::move(socket));
+      self->backoff_.expires_after(std::chrono::milliseconds(100));
+      return self->backoff_.async_wait([self](boost::system::error_code) { self->do_accept(); });
     }
+    socket.set_option(tcp::no_delay(true), ec);
+    self->factory_(std::move(socket));
     self->do_accept();
   });
 }

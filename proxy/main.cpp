@@ -5,7 +5,8 @@
 #include "listener.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
-#include "price_table.hpp"
+#include "price_book.hpp"
+#include "pricing_cli.hpp"
 #include "router.hpp"
 #include "services.hpp"
 #include "session_registry.hpp"
@@ -13,11 +14,13 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <thread>
 
 namespace net = boost::asio;
@@ -36,15 +39,58 @@ std::string default_pricing_path() {
   return {};
 }
 
-std::shared_ptr<const price_table> load_prices(config& cfg) {
+void log_pricing_loaded(const price_source& source) {
+  log_line(log_level::info, "pricing_loaded")
+      .kv("file", source.path)
+      .kv("sha256", source.sha256)
+      .kv("models", static_cast<std::uint64_t>(source.table->size()));
+}
+
+price_source load_prices(config& cfg) {
   if (cfg.pricing_path.empty()) cfg.pricing_path = default_pricing_path();
   if (cfg.pricing_path.empty()) {
     log_line(log_level::warn, "no_price_table").kv("detail", "no prices.yaml found; every cost is recorded as unknown");
-    return nullptr;
+    return {};
   }
-  auto table = std::make_shared<const price_table>(price_table::load_file(cfg.pricing_path));
-  log_line(log_level::info, "pricing_loaded").kv("file", cfg.pricing_path).kv("models", static_cast<std::uint64_t>(table->size()));
-  return table;
+  price_source source = load_price_source(cfg.pricing_path);
+  log_pricing_loaded(source);
+  return source;
+}
+
+/// The config's custom prices and deployment maps, by upstream name.
+std::map<std::string, upstream_prices> upstream_pricing(const config& cfg) {
+  std::map<std::string, upstream_prices> by_name;
+  for (const auto& up : cfg.upstreams) by_name[up.name] = {up.custom_prices_yaml, up.deployments};
+  return by_name;
+}
+
+/// SIGHUP: re-read the price file; a bad file is logged and the table in force stays.
+void reload_prices_on_hangup(net::signal_set& hangups, price_book& prices, metrics& meters) {
+  hangups.async_wait([&hangups, &prices, &meters](boost::system::error_code ec, int) {
+    if (ec) return;
+    if (const auto error = prices.reload()) {
+      log_line(log_level::error, "pricing_reload_failed").kv("error", *error).kv("detail", "the previous price table stays in force");
+    } else {
+      const auto source = prices.source();
+      log_pricing_loaded(*source);
+      meters.set_pricing_info(source->path, source->sha256);
+    }
+    reload_prices_on_hangup(hangups, prices, meters);
+  });
+}
+
+/// The proxy listener's TLS settings, or null when it serves plain HTTP.
+std::unique_ptr<net::ssl::context> make_listener_tls(const listener_tls_config& tls) {
+  if (tls.cert_file.empty()) return nullptr;
+  auto ctx = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
+  ctx->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                   net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 | net::ssl::context::no_tlsv1_1);
+  boost::system::error_code ec;
+  ctx->use_certificate_chain_file(tls.cert_file, ec);
+  if (ec) throw config_error("tls.cert_file " + tls.cert_file + ": " + ec.message());
+  ctx->use_private_key_file(tls.key_file, net::ssl::context::pem, ec);
+  if (ec) throw config_error("tls.key_file " + tls.key_file + ": " + ec.message());
+  return ctx;
 }
 
 std::string to_string(const net::ip::tcp::endpoint& ep) {
@@ -52,28 +98,40 @@ std::string to_string(const net::ip::tcp::endpoint& ep) {
   return (ep.address().is_v6() ? "[" + address + "]" : address) + ":" + std::to_string(ep.port());
 }
 
-/// Waits for the live connections to finish, at most until `deadline`. Once none is left
-/// the signal wait is cancelled, so run() returns by itself with every exchange recorded.
+/// Waits for the live connections to finish, at most until `deadline`, then aborts them so that
+/// each still records its exchange. Once none is left the signal wait is cancelled, so run()
+/// returns by itself with every exchange recorded.
+/// How long aborted exchanges get to record themselves before the I/O threads stop.
+constexpr std::chrono::seconds abort_grace{2};
+
 void drain(net::io_context& ioc, session_registry& sessions, net::signal_set& signals,
-           std::chrono::steady_clock::time_point deadline, std::shared_ptr<net::steady_timer> timer) {
+           std::chrono::steady_clock::time_point deadline, std::shared_ptr<net::steady_timer> timer,
+           bool aborted = false) {
   if (sessions.size() == 0) {
     signals.cancel();
     return;
   }
-  if (std::chrono::steady_clock::now() >= deadline) {
-    log_line(log_level::warn, "shutdown_grace_expired").kv("open_connections", static_cast<std::uint64_t>(sessions.size()));
+  const auto now = std::chrono::steady_clock::now();
+  if (now >= deadline + abort_grace) {
+    log_line(log_level::error, "shutdown_abandoned").kv("open_connections", static_cast<std::uint64_t>(sessions.size()));
     ioc.stop();
     return;
   }
+  if (now >= deadline && !aborted) {
+    // Closing the sockets under the running exchanges makes each record itself as cut short.
+    log_line(log_level::warn, "shutdown_grace_expired").kv("open_connections", static_cast<std::uint64_t>(sessions.size()));
+    sessions.abort_all();
+    aborted = true;
+  }
   timer->expires_after(std::chrono::milliseconds(20));
-  timer->async_wait([&ioc, &sessions, &signals, deadline, timer](boost::system::error_code ec) {
-    if (!ec) drain(ioc, sessions, signals, deadline, timer);
+  timer->async_wait([&ioc, &sessions, &signals, deadline, timer, aborted](boost::system::error_code ec) {
+    if (!ec) drain(ioc, sessions, signals, deadline, timer, aborted);
   });
 }
 
 int run(config cfg) {
   set_log_level(cfg.level);
-  auto prices = load_prices(cfg);
+  price_book prices(load_prices(cfg), cfg.custom_prices_yaml, upstream_pricing(cfg));
 
   std::vector<upstream_endpoint> endpoints;
   for (const auto& up : cfg.upstreams) endpoints.push_back(make_upstream_endpoint(up));
@@ -90,22 +148,31 @@ int run(config cfg) {
         .kv("tls", up.tls ? "true" : "false");
 
   ledger book(cfg.ledger_path);
-  metrics meters;
+  metrics meters(cfg.max_label_values);
+  if (const auto source = prices.source(); source->table) meters.set_pricing_info(source->path, source->sha256);
   usage_recorder recorder(book, meters, prices);
   session_registry sessions;
-  services svc{cfg, routes, recorder, book, meters, sessions};
+  const auto proxy_tls = make_listener_tls(cfg.tls);
+  services svc{cfg, routes, recorder, book, meters, sessions, proxy_tls.get()};
 
   net::io_context ioc(static_cast<int>(cfg.threads));
   auto proxy = std::make_shared<listener>(ioc, parse_listen_address(cfg.listen), [&svc](net::ip::tcp::socket&& s) {
-    std::make_shared<downstream_session>(std::move(s), svc)->start();
+    const bool over_capacity = svc.sessions.size() >= svc.cfg.max_connections;
+    std::make_shared<downstream_session>(std::move(s), svc, over_capacity)->start();
   });
   auto admin = std::make_shared<listener>(ioc, parse_listen_address(cfg.admin_listen), [&svc](net::ip::tcp::socket&& s) {
     std::make_shared<admin_session>(std::move(s), svc)->start();
   });
   proxy->start();
   admin->start();
-  log_line(log_level::info, "listening").kv("listener", "proxy").kv("address", to_string(proxy->local_endpoint()));
+  log_line(log_level::info, "listening")
+      .kv("listener", "proxy")
+      .kv("address", to_string(proxy->local_endpoint()))
+      .kv("tls", proxy_tls ? "true" : "false");
   log_line(log_level::info, "listening").kv("listener", "admin").kv("address", to_string(admin->local_endpoint()));
+
+  net::signal_set hangups(ioc, SIGHUP);
+  reload_prices_on_hangup(hangups, prices, meters);
 
   net::signal_set signals(ioc, SIGINT, SIGTERM);
   auto drain_timer = std::make_shared<net::steady_timer>(ioc);
@@ -114,6 +181,7 @@ int run(config cfg) {
     log_line(log_level::info, "stopping").kv("signal", signal).kv("open_connections", static_cast<std::uint64_t>(sessions.size()));
     proxy->stop();
     admin->stop();
+    hangups.cancel();
     sessions.stop_all();
     // A second signal means now.
     signals.async_wait([&](boost::system::error_code ec2, int) {
@@ -136,6 +204,8 @@ int run(config cfg) {
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
+  if (is_pricing_command(argc, argv))
+    return run_pricing_command(std::vector<std::string>(argv + 2, argv + argc), default_pricing_path(), std::cout, std::cerr);
   try {
     auto cmd = parse_command_line(argc, argv);
     if (cmd.show_help) {

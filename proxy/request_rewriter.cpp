@@ -27,6 +27,18 @@ bool listed_in(std::string_view connection, std::string_view name) {
   return false;
 }
 
+/// "." or "..", also with percent-encoded dots.
+bool is_dot_segment(std::string_view segment) {
+  std::size_t dots = 0;
+  while (!segment.empty()) {
+    if (segment.front() == '.') segment.remove_prefix(1);
+    else if (segment.size() >= 3 && iequals(segment.substr(0, 3), "%2e")) segment.remove_prefix(3);
+    else return false;
+    ++dots;
+  }
+  return dots == 1 || dots == 2;
+}
+
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -42,6 +54,19 @@ void copy_end_to_end_fields(const http::fields& from, http::fields& to, std::str
     bool drop = (!also_drop.empty() && iequals(name, also_drop)) || listed_in(connection, name);
     for (auto h : hop_by_hop) drop = drop || iequals(name, h);
     if (!drop) to.insert(name, f.value());
+  }
+}
+
+std::string_view request_target_problem(std::string_view target) {
+  // Only origin-form is forwarded: it is appended to the upstream's base path, so anything
+  // else, or a dot segment an upstream might resolve, could reach outside that path.
+  if (target.empty() || target.front() != '/') return "the request target must be a path (origin-form)";
+  auto path = target.substr(1, target.find('?') - 1);
+  while (true) {
+    const auto slash = path.find('/');
+    if (is_dot_segment(path.substr(0, slash))) return "the request path must not contain . or .. segments";
+    if (slash == std::string_view::npos) return {};
+    path.remove_prefix(slash + 1);
   }
 }
 

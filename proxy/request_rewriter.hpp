@@ -16,6 +16,10 @@ namespace http = boost::beast::http;
 /// Connection header names, and `also_drop` stay behind.
 void copy_end_to_end_fields(const http::fields& from, http::fields& to, std::string_view also_drop = {});
 
+/// Why a request target cannot be forwarded, or empty when it can: only origin-form paths
+/// without dot segments are appended to an upstream's base path.
+std::string_view request_target_problem(std::string_view target);
+
 /// Keeps only the content codings the usage tap can decode (gzip, deflate, identity),
 /// so that a compressed answer can still be metered. Returns the new header value.
 std::string narrow_accept_encoding(std::string_view value);

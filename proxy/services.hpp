@@ -6,6 +6,8 @@
 #include "session_registry.hpp"
 #include "usage_recorder.hpp"
 
+#include <boost/asio/ssl/context.hpp>
+
 namespace tokenmeter {
 
 class metrics;
@@ -18,6 +20,7 @@ struct services {
   ledger& book;
   metrics& meters;
   session_registry& sessions;
+  boost::asio::ssl::context* proxy_tls; ///< TLS for agent connections, or null for plain HTTP
 };
 
 } // namespace tokenmeter

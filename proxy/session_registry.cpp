@@ -16,13 +16,17 @@ void session_registry::remove(std::size_t key) {
   sessions_.erase(key);
 }
 
-void session_registry::stop_all() {
+void session_registry::stop_all() { call_all(false); }
+
+void session_registry::abort_all() { call_all(true); }
+
+void session_registry::call_all(bool abort) {
   std::vector<stopper> stoppers;
   {
     std::lock_guard lock(mutex_);
     for (auto& [key, stop] : sessions_) stoppers.push_back(stop);
   }
-  for (auto& stop : stoppers) stop();
+  for (auto& stop : stoppers) stop(abort);
 }
 
 std::size_t session_registry::size() const {

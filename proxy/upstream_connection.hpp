@@ -1,17 +1,15 @@
 #pragma once
 
+#include "http_stream.hpp"
 #include "upstream_endpoint.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <variant>
 
 namespace tokenmeter {
 
@@ -21,8 +19,6 @@ namespace beast = boost::beast;
 /// agent connection that owns it. It lives on that connection's strand.
 class upstream_connection : public std::enable_shared_from_this<upstream_connection> {
 public:
-  using plain_stream = beast::tcp_stream;
-  using tls_stream = beast::ssl_stream<beast::tcp_stream>;
   using connect_handler = std::function<void(boost::system::error_code, std::string_view failed_step)>;
 
   upstream_connection(boost::asio::any_io_executor executor, const upstream_endpoint& endpoint);
@@ -35,27 +31,24 @@ public:
   /// anything unasked, so a request can be written on it without being lost.
   bool reusable() const;
   /// Sets the deadline of the next operations.
-  void expires_after(std::chrono::steady_clock::duration timeout);
+  void expires_after(std::chrono::steady_clock::duration timeout) { stream_.expires_after(timeout); }
   /// Closes the socket at once; pending operations complete with operation_aborted.
   void close() noexcept;
   /// The read buffer the HTTP parser of this connection uses across responses.
   beast::flat_buffer& buffer() noexcept { return buffer_; }
 
   /// Calls f with the concrete stream, so Beast's algorithms see the right type.
-  template <class F> decltype(auto) visit(F&& f) {
-    return std::visit([&](auto& stream) -> decltype(auto) { return f(stream); }, stream_);
-  }
+  template <class F> decltype(auto) visit(F&& f) { return stream_.visit(std::forward<F>(f)); }
 
 private:
   void on_resolve(boost::system::error_code ec, boost::asio::ip::tcp::resolver::results_type results);
   void on_connect(boost::system::error_code ec);
   void on_handshake(boost::system::error_code ec);
   void complete(boost::system::error_code ec, std::string_view step);
-  beast::tcp_stream& lowest_layer() noexcept;
 
   const upstream_endpoint& endpoint_;
   boost::asio::ip::tcp::resolver resolver_;
-  std::variant<plain_stream, tls_stream> stream_;
+  http_stream stream_;
   beast::flat_buffer buffer_;
   connect_handler handler_;
   bool connected_ = false;

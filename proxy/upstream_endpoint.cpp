@@ -14,6 +14,12 @@ upstream_endpoint make_upstream_endpoint(const upstream_config& cfg) {
   upstream_endpoint ep;
   ep.name = cfg.name;
   ep.prefix = cfg.prefix;
+  ep.inject_include_usage = cfg.inject_include_usage;
+  ep.usage = cfg.usage;
+  if (!cfg.schema.empty()) {
+    ep.schema = parse_schema_name(cfg.schema);
+    if (!ep.schema) throw config_error(where + ": unknown schema '" + cfg.schema + "'");
+  }
   const auto scheme = url.scheme_id();
   if (scheme == boost::urls::scheme::https) ep.tls = true;
   else if (scheme != boost::urls::scheme::http) throw config_error(where + ": the URL scheme must be http or https");

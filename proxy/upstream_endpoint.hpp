@@ -1,6 +1,7 @@
 #pragma once
 
 #include "config.hpp"
+#include "usage_extractor.hpp"
 
 #include <boost/asio/ssl/context.hpp>
 
@@ -19,6 +20,9 @@ struct upstream_endpoint {
   std::string prefix;    ///< agent path prefix routed here, or empty
   bool tls = false;
   bool host_is_ip = false; ///< no SNI for IP literals (RFC 6066)
+  bool inject_include_usage = true;  ///< ask streamed chat/completions for usage when the agent did not
+  std::optional<api_schema> schema;  ///< forced usage schema; unset: chosen by path
+  std::optional<usage_pointers> usage; ///< a custom usage shape
   /// Verification settings for https upstreams (system store plus ca_file); null for http.
   std::shared_ptr<boost::asio::ssl::context> tls_context;
 };

@@ -86,3 +86,25 @@ TEST(RequestRewriter, KeepsQueryOnlyWhenPresent) {
   const auto out = make_upstream_request(agent_request(), endpoint("http://h:1"), "/models", "", "X-Upstream");
   EXPECT_EQ(out.target(), "/models");
 }
+
+TEST(RequestTarget, AcceptsOriginFormPathsAndQueries) {
+  EXPECT_EQ(request_target_problem("/v1/chat/completions?api-version=2024-10-21"), "");
+  EXPECT_EQ(request_target_problem("/"), "");
+  EXPECT_EQ(request_target_problem("/a..b/.well-known/x"), "");
+}
+
+TEST(RequestTarget, RefusesAbsoluteAndAsteriskForms) {
+  EXPECT_NE(request_target_problem("http://evil.example/echo"), "");
+  EXPECT_NE(request_target_problem("*"), "");
+  EXPECT_NE(request_target_problem("ok"), "");
+}
+
+TEST(RequestTarget, RefusesDotSegmentsPlainOrEncoded) {
+  EXPECT_NE(request_target_problem("/../../etc/echo"), "");
+  EXPECT_NE(request_target_problem("/alt/../v1/echo"), "");
+  EXPECT_NE(request_target_problem("/v1/."), "");
+  EXPECT_NE(request_target_problem("/v1/%2E%2e/x"), "");
+  EXPECT_NE(request_target_problem("/v1/.%2e"), "");
+}
+
+TEST(RequestTarget, IgnoresDotsInTheQuery) { EXPECT_EQ(request_target_problem("/v1/x?path=../y"), ""); }
