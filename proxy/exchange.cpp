@@ -114,6 +114,10 @@ void exchange::on_read_header(boost::system::error_code ec) {
   const bool plain_event_stream = head[http::field::content_type].find("text/event-stream") != std::string_view::npos &&
                                   head[http::field::content_encoding].empty() && response_.chunked();
   if (ctx_.strip_usage_chunk && plain_event_stream) filter_.emplace();
+  if (head[http::field::content_type].find("text/event-stream") != std::string_view::npos) {
+    counted_open_stream_ = true;
+    svc_.meters.stream_opened();
+  }
   buffer_ = std::make_unique<std::array<char, relay_buffer_size>>();
 
   if (parser_->is_done()) return do_write_body({}, true);
@@ -154,7 +158,10 @@ void exchange::do_read_body() {
 void exchange::on_read_body(boost::system::error_code ec) {
   if (ec == http::error::need_buffer) ec = {};
   const std::size_t n = ec ? 0 : buffer_->size() - parser_->get().body().size;
-  if (n > 0) tap_->feed(std::string_view(buffer_->data(), n));
+  if (n > 0) {
+    if (!first_body_byte_) first_body_byte_ = clock::now();
+    tap_->feed(std::string_view(buffer_->data(), n));
+  }
   if (agent_gone_) {
     drained_bytes_ += n;
     const bool exhausted = (ec && is_timeout(ec) && clock::now() >= drain_deadline_) ||
@@ -266,11 +273,14 @@ void exchange::record(int status, std::string_view error, std::string_view note)
   if (!note.empty()) row.notes += (row.notes.empty() ? "" : ",") + std::string(note);
   row.latency_us = micros_between(ctx_.started, now);
   row.ttfb_us = first_byte_ ? micros_between(ctx_.started, *first_byte_) : 0;
+  row.ttft_us = first_body_byte_ ? micros_between(ctx_.started, *first_body_byte_) : 0;
   row.error = error;
   svc_.recorder.record(std::move(row));
 }
 
 void exchange::finish(bool keep_alive) {
+  if (counted_open_stream_) svc_.meters.stream_closed();
+  counted_open_stream_ = false;
   if (!recorded_) record(parser_ ? parser_->get().result_int() : 0, "incomplete");
   if (!keep_alive || !parser_ || !parser_->is_done() || !parser_->keep_alive()) upstream_->close();
   auto done = std::move(done_);

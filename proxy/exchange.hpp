@@ -90,6 +90,8 @@ private:
   std::string filtered_;                     ///< what the filter lets through for the current piece
   std::unique_ptr<std::array<char, relay_buffer_size>> buffer_;
   std::optional<std::chrono::steady_clock::time_point> first_byte_;
+  std::optional<std::chrono::steady_clock::time_point> first_body_byte_;
+  bool counted_open_stream_ = false; ///< tokenmeter_open_streams was raised for this answer
   bool agent_gone_ = false;   ///< the agent stopped reading; the upstream is drained for its usage
   bool recorded_ = false;
   std::uint64_t drained_bytes_ = 0;

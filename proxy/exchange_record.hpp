@@ -28,7 +28,8 @@ struct exchange_record {
   std::string service_tier;       ///< the response's service_tier, when it names one
   std::string pricing_sha256;     ///< hash of the price table that priced this row
   std::int64_t latency_us = 0;    ///< request arrival to end of the answer
-  std::int64_t ttfb_us = 0;       ///< request arrival to the upstream's first response byte
+  std::int64_t ttfb_us = 0;       ///< request arrival to the upstream's response header
+  std::int64_t ttft_us = 0;       ///< request arrival to the first body byte (first token of a stream); 0: none
   std::string error;              ///< empty, or the kind of failure (upstream_connect, ...)
   std::string notes;              ///< comma-separated data-quality events (total_gap_booked, ...)
 };

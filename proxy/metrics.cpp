@@ -160,6 +160,7 @@ struct metrics::impl {
   prometheus::Gauge* pricing_gauge = nullptr; ///< the series of the table in force; guarded by pricing_mutex
 
   prometheus::Family<prometheus::Counter>& label_overflow;
+  prometheus::Gauge& open_streams;
   std::shared_mutex mutex;
   label_values models; ///< guarded by mutex
   label_values nodes;  ///< guarded by mutex
@@ -207,6 +208,11 @@ metrics::impl::impl(std::size_t max_label_values)
                          .Name("tokenmeter_label_overflow_total")
                          .Help("Exchanges whose node or model label was folded into \"other\" (limits.max_label_values).")
                          .Register(*registry)),
+      open_streams(prometheus::BuildGauge()
+                       .Name("tokenmeter_open_streams")
+                       .Help("Event streams being relayed right now.")
+                       .Register(*registry)
+                       .Add({})),
       models(max_label_values, label_overflow.Add({{"label", "model"}})),
       nodes(max_label_values, label_overflow.Add({{"label", "node"}})) {}
 
@@ -288,6 +294,10 @@ void metrics::set_pricing_info(std::string_view source, std::string_view sha256)
 void metrics::record_upstream_error(std::string_view upstream, std::string_view kind) {
   impl_->upstream_errors.get(upstream, kind).Increment();
 }
+
+void metrics::stream_opened() { impl_->open_streams.Increment(); }
+
+void metrics::stream_closed() { impl_->open_streams.Decrement(); }
 
 std::string metrics::scrape() const {
   return prometheus::TextSerializer().Serialize(impl_->registry->Collect());

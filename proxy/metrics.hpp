@@ -28,6 +28,9 @@ public:
   void set_pricing_info(std::string_view source, std::string_view sha256);
   /// Counts one failure to reach or hear from an upstream, by kind (connect, timeout, ...).
   void record_upstream_error(std::string_view upstream, std::string_view kind);
+  /// An event stream started or ended being relayed: tokenmeter_open_streams.
+  void stream_opened();
+  void stream_closed();
   /// The text exposition format (version 0.0.4) of every metric.
   std::string scrape() const;
 
