@@ -1,19 +1,13 @@
 #include "request_rewriter.hpp"
 
+#include "upstream_config_builder.hpp"
+
 #include <gtest/gtest.h>
 
 using namespace tokenmeter;
+using tokenmeter::test_support::upstream;
 
 namespace {
-
-upstream_config upstream(std::string name, std::string url, std::string prefix = "", std::string ca_file = "") {
-  upstream_config up;
-  up.name = std::move(name);
-  up.url = std::move(url);
-  up.prefix = std::move(prefix);
-  up.ca_file = std::move(ca_file);
-  return up;
-}
 
 upstream_endpoint endpoint(const std::string& url) { return make_upstream_endpoint(upstream("up", url, "", "")); }
 

@@ -1,21 +1,11 @@
 #include "upstream_endpoint.hpp"
 
+#include "upstream_config_builder.hpp"
+
 #include <gtest/gtest.h>
 
 using namespace tokenmeter;
-
-namespace {
-
-upstream_config upstream(std::string name, std::string url, std::string prefix = "", std::string ca_file = "") {
-  upstream_config up;
-  up.name = std::move(name);
-  up.url = std::move(url);
-  up.prefix = std::move(prefix);
-  up.ca_file = std::move(ca_file);
-  return up;
-}
-
-} // namespace
+using tokenmeter::test_support::upstream;
 
 TEST(UpstreamEndpoint, RejectsNonHttpSchemes) {
   EXPECT_THROW(make_upstream_endpoint(upstream("x", "ftp://h/", "", "")), config_error);
