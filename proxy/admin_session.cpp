@@ -1,6 +1,7 @@
 #include "admin_session.hpp"
 
 #include "error_response.hpp"
+#include "iso_time.hpp"
 #include "metrics.hpp"
 #include "usage_report.hpp"
 
@@ -97,6 +98,15 @@ void admin_session::route(const http::request<http::string_body>& req) {
     return answer_from_ledger([=](sqlite3& db) {
       return make_response(http::status::ok, "application/json", usage_report::totals_json(db), version, keep_alive);
     });
+  if (parts == std::vector<std::string>{"usage", "sessions"}) {
+    auto parsed = usage_report::parse_top_sessions(param("top"), param("since"), param("by"), unix_ms_now());
+    if (const auto* error = std::get_if<std::string>(&parsed))
+      return send(make_error_response(http::status::bad_request, *error, "bad_query", version, keep_alive));
+    return answer_from_ledger([=, query = std::get<usage_report::top_sessions_query>(parsed)](sqlite3& db) {
+      return make_response(http::status::ok, "application/json", usage_report::top_sessions_json(db, query), version,
+                           keep_alive);
+    });
+  }
   if (parts.size() == 3 && parts[0] == "usage" && parts[1] == "sessions")
     return answer_from_ledger([=, id = parts[2]](sqlite3& db) {
       if (auto body = usage_report::session_json(db, id))
@@ -130,7 +140,7 @@ bool admin_session::authorized(std::string_view header) const {
 }
 
 void admin_session::answer_from_ledger(std::function<http::response<http::string_body>(sqlite3&)> query) {
-  svc_.book.after_commit([self = shared_from_this(), query = std::move(query)](sqlite3& db) {
+  auto job = [self = shared_from_this(), query = std::move(query)](sqlite3& db) {
     http::response<http::string_body> res;
     try {
       res = query(db);
@@ -140,6 +150,11 @@ void admin_session::answer_from_ledger(std::function<http::response<http::string
     }
     boost::asio::post(self->stream_.get_executor(),
                       [self, res = std::move(res)]() mutable { self->send(std::move(res)); });
+  };
+  // Estimated exchanges reach the ledger through the estimator: the query waits for those
+  // queued before it, then for the rows queued before it, so it sees every relayed exchange.
+  svc_.recorder.after_estimates([&book = svc_.book, job = std::move(job)]() mutable {
+    book.after_commit(std::move(job));
   });
 }
 

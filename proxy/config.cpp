@@ -1,5 +1,7 @@
 #include "config.hpp"
 
+#include "tokenizer_set.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
@@ -66,23 +68,19 @@ std::uint64_t parse_unsigned(std::string_view text, std::string_view flag) {
   return value;
 }
 
-} // namespace
+/// A section that is present must be a mapping: reading keys of a scalar or a list would
+/// otherwise throw yaml-cpp's own exceptions past the config error path.
+YAML::Node section(const YAML::Node& root, const char* name) {
+  const auto node = root[name];
+  if (node && !node.IsMap()) throw config_error(std::string("config: ") + name + " must be a mapping");
+  return node;
+}
 
-void load_config_file(const std::string& path, config& cfg) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    throw config_error("config: cannot read " + path);
-  } catch (const YAML::Exception& e) {
-    throw config_error("config: " + path + ": " + e.what());
-  }
-  if (!root || root.IsNull()) return;
-  if (!root.IsMap()) throw config_error("config: " + path + " must be a YAML mapping");
+void read_config(const YAML::Node& root, const std::string& path, config& cfg) {
 
   static const std::set<std::string> known{"listen",    "admin_listen",     "threads", "ledger",   "pricing",
                                            "headers",   "upstreams",        "limits",  "timeouts", "log_level",
-                                           "default_upstream", "custom_prices", "admin_token", "tls"};
+                                           "default_upstream", "custom_prices", "admin_token", "tls", "estimation", "metrics"};
   for (const auto& item : root) {
     const auto key = item.first.as<std::string>();
     if (!known.contains(key)) throw config_error("config: unknown key '" + key + "' in " + path);
@@ -100,17 +98,37 @@ void load_config_file(const std::string& path, config& cfg) {
     cfg.level = *level;
   }
   if (root["admin_token"]) cfg.admin_token = scalar<std::string>(root["admin_token"], "admin_token");
-  if (const auto tls = root["tls"]) {
+  if (const auto metrics = section(root, "metrics")) {
+    for (const auto& item : metrics)
+      if (item.first.as<std::string>() != "otel_genai")
+        throw config_error("config: unknown key 'metrics." + item.first.as<std::string>() + "' in " + path);
+    if (metrics["otel_genai"]) cfg.otel_genai_metrics = scalar<bool>(metrics["otel_genai"], "metrics.otel_genai");
+  }
+  if (const auto estimation = section(root, "estimation")) {
+    for (const auto& item : estimation) {
+      const auto key = item.first.as<std::string>();
+      if (key != "vocabulary_dir" && key != "families")
+        throw config_error("config: unknown key 'estimation." + key + "' in " + path);
+    }
+    if (estimation["vocabulary_dir"])
+      cfg.estimation.vocabulary_dir = scalar<std::string>(estimation["vocabulary_dir"], "estimation.vocabulary_dir");
+    if (const auto families = estimation["families"]) {
+      if (!families.IsMap()) throw config_error("config: estimation.families must map model name starts to vocabularies");
+      for (const auto& f : families)
+        cfg.estimation.families[f.first.as<std::string>()] = scalar<std::string>(f.second, "estimation.families");
+    }
+  }
+  if (const auto tls = section(root, "tls")) {
     if (tls["cert_file"]) cfg.tls.cert_file = scalar<std::string>(tls["cert_file"], "tls.cert_file");
     if (tls["key_file"]) cfg.tls.key_file = scalar<std::string>(tls["key_file"], "tls.key_file");
   }
   if (root["custom_prices"]) cfg.custom_prices_yaml = YAML::Dump(root["custom_prices"]);
-  if (const auto headers = root["headers"]) {
+  if (const auto headers = section(root, "headers")) {
     if (headers["session"]) cfg.session_header = scalar<std::string>(headers["session"], "headers.session");
     if (headers["node"]) cfg.node_header = scalar<std::string>(headers["node"], "headers.node");
     if (headers["upstream"]) cfg.upstream_header = scalar<std::string>(headers["upstream"], "headers.upstream");
   }
-  if (const auto limits = root["limits"]) {
+  if (const auto limits = section(root, "limits")) {
     if (limits["max_request_body_bytes"])
       cfg.max_request_body_bytes = scalar<std::uint64_t>(limits["max_request_body_bytes"], "limits.max_request_body_bytes");
     if (limits["max_header_bytes"])
@@ -124,7 +142,7 @@ void load_config_file(const std::string& path, config& cfg) {
     if (limits["max_label_values"])
       cfg.max_label_values = scalar<std::size_t>(limits["max_label_values"], "limits.max_label_values");
   }
-  if (const auto t = root["timeouts"]) {
+  if (const auto t = section(root, "timeouts")) {
     read_duration(t, "connect", cfg.timeouts.connect);
     read_duration(t, "first_byte", cfg.timeouts.first_byte);
     read_duration(t, "idle", cfg.timeouts.idle);
@@ -149,6 +167,10 @@ void load_config_file(const std::string& path, config& cfg) {
       if (u["ca_file"]) up.ca_file = scalar<std::string>(u["ca_file"], where + ".ca_file");
       if (u["inject_include_usage"])
         up.inject_include_usage = scalar<bool>(u["inject_include_usage"], where + ".inject_include_usage");
+      if (u["never_reports_usage"]) {
+        up.never_reports_usage = scalar<bool>(u["never_reports_usage"], where + ".never_reports_usage");
+        if (up.never_reports_usage) up.inject_include_usage = false;
+      }
       if (u["schema"]) up.schema = scalar<std::string>(u["schema"], where + ".schema");
       if (const auto usage = u["usage"]) up.usage = read_usage_pointers(usage, where + ".usage");
       if (const auto deployments = u["deployments"]) {
@@ -158,7 +180,8 @@ void load_config_file(const std::string& path, config& cfg) {
       }
       if (u["custom_prices"]) up.custom_prices_yaml = YAML::Dump(u["custom_prices"]);
       static const std::set<std::string> upstream_keys{"name",   "url",   "prefix",      "ca_file",      "inject_include_usage",
-                                                       "schema", "usage", "deployments", "custom_prices"};
+                                                       "schema", "usage", "deployments", "custom_prices",
+                                                       "never_reports_usage"};
       for (const auto& item : u)
         if (!upstream_keys.contains(item.first.as<std::string>()))
           throw config_error("config: unknown key '" + item.first.as<std::string>() + "' in " + where);
@@ -167,7 +190,32 @@ void load_config_file(const std::string& path, config& cfg) {
   }
 }
 
+} // namespace
+
+void load_config_file(const std::string& path, config& cfg) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    throw config_error("config: cannot read " + path);
+  } catch (const YAML::Exception& e) {
+    throw config_error("config: " + path + ": " + e.what());
+  }
+  if (!root || root.IsNull()) return;
+  if (!root.IsMap()) throw config_error("config: " + path + " must be a YAML mapping");
+  try {
+    read_config(root, path, cfg);
+  } catch (const YAML::Exception& e) {
+    // A shape no check above anticipated (a key that is itself a list, say): still a config error.
+    throw config_error("config: " + path + ": " + e.what());
+  }
+}
+
 void validate(config& cfg) {
+  for (const auto& [start, name] : cfg.estimation.families)
+    if (start.empty() || !parse_vocabulary(name))
+      throw config_error("config: estimation.families: '" + start + ": " + name +
+                         "' must map a model name start to o200k, cl100k or llama3");
   if (cfg.threads == 0) cfg.threads = std::max(1u, std::thread::hardware_concurrency());
   if (cfg.threads > 256) throw config_error("config: threads must be at most 256");
   std::set<std::string> names;

@@ -38,6 +38,9 @@ struct upstream_config {
   /// Add stream_options.include_usage to streamed Chat Completions / Completions requests
   /// that lack it (and hide the extra usage chunk from the agent). Off for upstreams that reject it.
   bool inject_include_usage = true;
+  /// The upstream never returns usage (a local server, an in-house gateway): its counts are
+  /// always estimated, and include_usage is not injected.
+  bool never_reports_usage = false;
   std::string schema;                          ///< force a usage schema by name; empty: by path
   std::optional<usage_pointers> usage;         ///< a custom usage shape (overrides the schema)
   std::map<std::string, std::string> deployments; ///< Azure deployment name -> model priced
@@ -55,6 +58,16 @@ struct timeouts_config {
   std::chrono::milliseconds write{60'000};           ///< any single write to the agent or upstream
   std::chrono::milliseconds shutdown_grace{30'000};  ///< SIGTERM: time left to in-flight exchanges
   std::chrono::milliseconds drain{120'000};          ///< agent gone: time left to read the upstream's usage
+};
+
+/// Token estimation for exchanges whose upstream reports no usage.
+struct estimation_config {
+  /// Where the .tiktoken vocabularies are (scripts/setup.sh puts them there); empty: the
+  /// `vocab` directory next to the binary, else ../share/tokenmeter/vocab.
+  std::string vocabulary_dir;
+  /// Model name start -> vocabulary (o200k, cl100k, llama3), added over the defaults;
+  /// the longest matching start wins, an unknown model gets o200k.
+  std::map<std::string, std::string> families;
 };
 
 /// Optional TLS on the proxy listener.
@@ -82,8 +95,10 @@ struct config {
   std::uint64_t drain_max_bytes = 64ull << 20; ///< agent gone: upstream bytes still read for the usage
   std::size_t max_connections = 10'000;        ///< open agent connections; beyond: 503
   std::size_t max_label_values = 100;          ///< distinct node / model label values; beyond: "other"
+  bool otel_genai_metrics = false;             ///< also export token counts under OpenTelemetry GenAI names
   std::string admin_token;                     ///< when set, /metrics and /usage need this bearer token
   listener_tls_config tls;                     ///< proxy listener TLS; off when cert_file is empty
+  estimation_config estimation;
   timeouts_config timeouts;
   log_level level = log_level::info;
 };

@@ -30,6 +30,9 @@ std::string_view failure_kind(boost::system::error_code ec, std::string_view oth
   return otherwise;
 }
 
+/// Only a successful answer is billed, and so only its usage is estimated when missing.
+bool is_success(unsigned status) { return status >= 200 && status < 300; }
+
 /// Interim 1xx answers (other than 101) precede the real response and are not relayed.
 bool is_interim(unsigned status) { return status >= 100 && status < 200 && status != 101; }
 
@@ -61,8 +64,9 @@ void exchange::do_write_request() {
 
 void exchange::on_write_request(boost::system::error_code ec) {
   if (ec) return fail_before_response(ec, failure_kind(ec, "upstream_write"));
+  // Kept until the exchange is recorded: the prompt is estimated from it if no usage comes.
+  request_body_ = std::move(request_.body());
   request_.body().clear();
-  request_.body().shrink_to_fit();
   do_read_header();
 }
 
@@ -108,7 +112,7 @@ void exchange::on_read_header(boost::system::error_code ec) {
 
   const auto& up = upstream_->endpoint();
   tap_.emplace(ctx_.schema, head[http::field::content_type], head[http::field::content_encoding],
-               up.usage ? &*up.usage : nullptr);
+               up.usage ? &*up.usage : nullptr, is_success(head.result_int()));
   // The injected usage chunk can be cut only from a plain event stream whose length is not
   // announced; anything else (an error body, say) is relayed whole.
   const bool plain_event_stream = head[http::field::content_type].find("text/event-stream") != std::string_view::npos &&
@@ -257,6 +261,10 @@ void exchange::record(int status, std::string_view error, std::string_view note)
   row.path = ctx_.path;
   row.status = status;
   row.stream = ctx_.tags.stream;
+  estimation_input estimation{ctx_.schema, std::move(request_body_), {}};
+  // Only a readable, successful answer is counted: an error or a body that is not the API's
+  // JSON is no generation to bill.
+  bool estimable = is_success(static_cast<unsigned>(status)) && !ctx_.head_request;
   if (tap_) {
     auto result = tap_->finish();
     row.usage = result.usage;
@@ -268,6 +276,8 @@ void exchange::record(int status, std::string_view error, std::string_view note)
     row.provider_cost_pico_usd = result.provider_cost_pico_usd;
     row.service_tier = std::move(result.service_tier);
     row.notes = std::move(result.notes);
+    estimation.payloads = std::move(result.payloads);
+    estimable = estimable && !result.unreadable_body;
   }
   row.request_model = ctx_.tags.request_model;
   if (!note.empty()) row.notes += (row.notes.empty() ? "" : ",") + std::string(note);
@@ -275,6 +285,7 @@ void exchange::record(int status, std::string_view error, std::string_view note)
   row.ttfb_us = first_byte_ ? micros_between(ctx_.started, *first_byte_) : 0;
   row.ttft_us = first_body_byte_ ? micros_between(ctx_.started, *first_body_byte_) : 0;
   row.error = error;
+  if (estimable) return svc_.recorder.record(std::move(row), std::move(estimation));
   svc_.recorder.record(std::move(row));
 }
 

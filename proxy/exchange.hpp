@@ -82,6 +82,7 @@ private:
   done_handler done_;
 
   http::request<http::string_body> request_;
+  std::string request_body_; ///< the body sent upstream, for an estimate if no usage arrives
   std::optional<http::response_parser<http::buffer_body>> parser_;
   http::response<http::buffer_body> response_;
   std::optional<http::response_serializer<http::buffer_body>> serializer_;

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -120,7 +121,10 @@ void bind_row(sqlite3_stmt* statement, const exchange_record& row) {
   bind_tokens(statement, 12, usage.completion_tokens);
   bind_tokens(statement, 13, usage.reasoning_tokens);
   bind_tokens(statement, 14, has_total ? std::optional(usage.total_tokens()) : std::nullopt);
-  const std::string_view source = to_string(row.source);
+  // The column keeps its three values; a fallback estimate is `estimated` with the note
+  // estimated_fallback.
+  const std::string_view source =
+      to_string(row.source == usage_source::estimated_fallback ? usage_source::estimated : row.source);
   sqlite3_bind_text(statement, 15, source.data(), static_cast<int>(source.size()), SQLITE_STATIC);
   bind_optional(statement, 16, row.cost_pico_usd);
   sqlite3_bind_int64(statement, 17, row.latency_us);
@@ -135,6 +139,10 @@ void bind_row(sqlite3_stmt* statement, const exchange_record& row) {
 }
 
 } // namespace
+
+/// Rows wait at most this long, or until this many are queued, before they are committed.
+constexpr std::chrono::milliseconds group_commit_linger{10};
+constexpr std::size_t group_commit_rows = 256;
 
 struct ledger::impl {
   explicit impl(const std::string& file_path);
@@ -170,7 +178,9 @@ struct ledger::impl {
   std::mutex mutex;
   std::condition_variable wake;
   std::deque<queued_item> queue; ///< rows and jobs in call order, guarded by mutex
+  std::size_t queued_jobs = 0;   ///< jobs in queue, guarded by mutex
   bool closing = false;          ///< guarded by mutex
+  std::atomic<std::size_t> pending_rows{0}; ///< rows queued or being written
   std::uint64_t lost_rows = 0;   ///< rows given up on; touched by the writer thread only
   std::thread writer;
 };
@@ -230,12 +240,20 @@ void ledger::impl::create_schema() {
 }
 
 bool ledger::impl::enqueue(queued_item item) {
+  bool wake_writer = false;
   {
     std::lock_guard lock(mutex);
     if (closing) return false;
+    const bool is_job = std::holds_alternative<commit_job>(item);
+    if (is_job) ++queued_jobs;
+    else ++pending_rows;
+    // Waking the writer for every row would cost a context switch per exchange. It is woken
+    // when the first row of a batch arrives (to start its linger), when the batch is full, and
+    // at once for a query, which must see every row queued before it.
+    wake_writer = queue.empty() || is_job || queue.size() + 1 == group_commit_rows;
     queue.push_back(std::move(item));
   }
-  wake.notify_one();
+  if (wake_writer) wake.notify_one();
   return true;
 }
 
@@ -245,8 +263,13 @@ void ledger::impl::run() {
     {
       std::unique_lock lock(mutex);
       wake.wait(lock, [this] { return closing || !queue.empty(); });
+      // Group commit: let rows gather for a moment, so that one transaction and one wake-up
+      // serve many exchanges. A query or a stop ends the wait at once.
+      wake.wait_for(lock, group_commit_linger,
+                    [this] { return closing || queued_jobs > 0 || queue.size() >= group_commit_rows; });
       if (queue.empty()) return;
       batch.swap(queue);
+      queued_jobs = 0;
     }
     std::vector<exchange_record> rows;
     for (queued_item& item : batch) {
@@ -267,8 +290,12 @@ void ledger::impl::write_rows(const std::vector<exchange_record>& rows) {
   auto delay = first_retry_delay;
   for (int attempt = 1;; ++attempt) {
     const std::optional<std::string> error = try_write(rows);
-    if (!error) return;
+    if (!error) {
+      pending_rows -= rows.size();
+      return;
+    }
     if (attempt == write_attempts) {
+      pending_rows -= rows.size();
       lost_rows += rows.size();
       log_line(log_level::error, "ledger_rows_lost")
           .kv("path", path)
@@ -357,5 +384,7 @@ void ledger::after_commit(std::function<void(sqlite3&)> job) {
 }
 
 void ledger::close() { impl_->stop(); }
+
+std::size_t ledger::queue_depth() const noexcept { return impl_->pending_rows.load(); }
 
 } // namespace tokenmeter

@@ -2,6 +2,7 @@
 
 #include "exchange_record.hpp"
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -29,6 +30,8 @@ public:
   void after_commit(std::function<void(sqlite3&)> job);
   /// Commits every queued row and runs every queued job, then closes the database.
   void close();
+  /// Rows appended and not yet committed (or given up on): how far the writer lags.
+  std::size_t queue_depth() const noexcept;
 
 private:
   struct impl;

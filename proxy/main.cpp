@@ -10,6 +10,8 @@
 #include "router.hpp"
 #include "services.hpp"
 #include "session_registry.hpp"
+#include "tokenizer_set.hpp"
+#include "usage_estimator.hpp"
 #include "usage_recorder.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -148,9 +150,12 @@ int run(config cfg) {
         .kv("tls", up.tls ? "true" : "false");
 
   ledger book(cfg.ledger_path);
-  metrics meters(cfg.max_label_values);
+  metrics meters(cfg.max_label_values, cfg.otel_genai_metrics);
+  meters.set_ledger_queue_depth([&book] { return book.queue_depth(); });
   if (const auto source = prices.source(); source->table) meters.set_pricing_info(source->path, source->sha256);
-  usage_recorder recorder(book, meters, prices);
+  const tokenizer_set tokenizers = tokenizer_set::load(tokenizer_set::directory_for(cfg.estimation.vocabulary_dir));
+  const usage_estimator estimator(tokenizers, cfg.estimation.families);
+  usage_recorder recorder(book, meters, prices, &estimator);
   session_registry sessions;
   const auto proxy_tls = make_listener_tls(cfg.tls);
   services svc{cfg, routes, recorder, book, meters, sessions, proxy_tls.get()};
@@ -195,6 +200,7 @@ int run(config cfg) {
   ioc.run();
   for (auto& t : threads) t.join();
 
+  recorder.drain();
   book.close();
   log_line(log_level::info, "stopped");
   return 0;

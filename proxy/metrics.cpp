@@ -6,15 +6,17 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <array>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string_view>
-#include <set>
 #include <unordered_map>
 
 namespace tokenmeter {
@@ -33,33 +35,62 @@ constexpr std::array<token_type, 5> token_types = {{
     {"reasoning", &token_usage::reasoning_tokens},
 }};
 // Only sources with counts have token series; a missing usage is counted on its own.
-constexpr std::array<usage_source, 2> counted_sources = {usage_source::reported,
-                                                         usage_source::estimated};
+constexpr std::array<usage_source, 3> counted_sources = {usage_source::reported, usage_source::estimated,
+                                                         usage_source::estimated_fallback};
+/// The OpenTelemetry GenAI token types: what went in and what came out.
+constexpr std::array<token_type, 2> otel_token_types = {{
+    {"input", &token_usage::prompt_tokens},
+    {"output", &token_usage::completion_tokens},
+}};
 
 /// Seconds: LLM calls run from tens of milliseconds (cached, tiny) to minutes (long generations).
 const prometheus::Histogram::BucketBoundaries duration_buckets = {0.05, 0.1, 0.25, 0.5, 1,   2.5, 5,
                                                                   10,   20,  30,   60,  120, 300};
+/// Seconds to the first token: a warm model answers in tens of milliseconds, a queued one in tens of seconds.
+const prometheus::Histogram::BucketBoundaries first_token_buckets = {0.025, 0.05, 0.1, 0.25, 0.5, 1,
+                                                                     2.5,   5,    10,  20,   60};
+/// Tokens of one exchange, by powers of four: a short classification to a whole-repository prompt.
+const prometheus::Histogram::BucketBoundaries request_token_buckets = {16,    64,     256,    1024,   4096,
+                                                                       16384, 65536, 262144, 1048576};
+/// The boundaries the OpenTelemetry GenAI conventions advise for gen_ai.client.token.usage.
+const prometheus::Histogram::BucketBoundaries otel_token_buckets = {
+    1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864};
 
 /// Label values shared with the usage API, so that both name an absent tag the same way.
-std::string_view model_label(const exchange_record& row) {
-  return row.model.empty() ? "(unknown)" : std::string_view(row.model);
-}
+std::string_view model_label(std::string_view model) { return model.empty() ? "(unknown)" : model; }
 std::string_view node_label(const exchange_record& row) {
   return row.node.empty() ? "(none)" : std::string_view(row.node);
 }
 
-/// The (model, node, upstream) label tuple, viewed or owned.
+/// "2xx" for 200..299 and so on; "none" when the agent got no status at all.
+std::string_view status_class(int status) {
+  static constexpr std::array<std::string_view, 5> classes = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+  if (status < 100 || status > 599) return "none";
+  return classes[static_cast<std::size_t>(status / 100 - 1)];
+}
+
+/// The label tuple of an exchange, viewed or owned. The request model is empty unless the
+/// OpenTelemetry names are on; the status class always points at a static literal.
 struct tuple_view {
   std::string_view model;
   std::string_view node;
   std::string_view upstream;
+  std::string_view request_model;
+  std::string_view status;
+  bool stream = false;
   friend bool operator==(const tuple_view&, const tuple_view&) = default;
 };
 struct tuple_key {
   std::string model;
   std::string node;
   std::string upstream;
-  operator tuple_view() const noexcept { return {model, node, upstream}; }
+  std::string request_model;
+  std::string_view status;
+  bool stream = false;
+  explicit tuple_key(const tuple_view& v)
+      : model(v.model), node(v.node), upstream(v.upstream), request_model(v.request_model), status(v.status),
+        stream(v.stream) {}
+  operator tuple_view() const noexcept { return {model, node, upstream, request_model, status, stream}; }
 };
 
 /// Hash and equality over both forms, so that a lookup needs no allocation.
@@ -67,8 +98,8 @@ struct tuple_hash {
   using is_transparent = void;
   std::size_t operator()(const tuple_view& key) const noexcept {
     const std::hash<std::string_view> hash;
-    std::size_t seed = hash(key.model);
-    for (std::string_view part : {key.node, key.upstream}) {
+    std::size_t seed = hash(key.model) ^ static_cast<std::size_t>(key.stream);
+    for (std::string_view part : {key.node, key.upstream, key.request_model, key.status}) {
       seed ^= hash(part) + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2);
     }
     return seed;
@@ -80,14 +111,18 @@ struct tuple_equal {
   bool operator()(const tuple_view& a, const tuple_view& b) const noexcept { return a == b; }
 };
 
-/// Every series of one label tuple, resolved once.
+/// Every series of one label tuple, resolved once. Series whose labels are a subset of the
+/// tuple are shared between tuples: a family returns the existing series for known labels.
 struct tuple_series {
   prometheus::Counter& requests;
   prometheus::Counter& cost_usd;
   prometheus::Histogram& duration;
+  prometheus::Histogram* first_token; ///< streams only
+  prometheus::Histogram& request_tokens;
   prometheus::Counter& usage_missing;
   prometheus::Counter& unpriced_tokens;
   std::array<std::array<prometheus::Counter*, token_types.size()>, counted_sources.size()> tokens;
+  std::array<prometheus::Histogram*, otel_token_types.size()> otel_tokens; ///< null unless opted in
 };
 
 /// The counters of one family labelled {upstream, kind}, each resolved on first use.
@@ -140,7 +175,9 @@ private:
 };
 
 struct metrics::impl {
-  explicit impl(std::size_t max_label_values);
+  impl(std::size_t max_label_values, bool otel_genai);
+  /// The tuple of a row, before folding.
+  tuple_view key_of(const exchange_record& row) const;
   /// The cached series of the row's tuple, created on first sight.
   const tuple_series& series_for(const exchange_record& row);
   tuple_series make_series(const tuple_view& key);
@@ -150,27 +187,35 @@ struct metrics::impl {
   prometheus::Family<prometheus::Counter>& tokens;
   prometheus::Family<prometheus::Counter>& cost_usd;
   prometheus::Family<prometheus::Histogram>& duration;
+  prometheus::Family<prometheus::Histogram>& first_token;
+  prometheus::Family<prometheus::Histogram>& request_tokens;
   prometheus::Family<prometheus::Counter>& usage_missing;
   prometheus::Family<prometheus::Counter>& unpriced_tokens;
   prometheus::Family<prometheus::Gauge>& pricing_info;
   upstream_kind_counters upstream_errors;
   upstream_kind_counters data_quality_events;
+  prometheus::Family<prometheus::Histogram>* otel_token_usage = nullptr; ///< null unless opted in
 
   std::mutex pricing_mutex;
   prometheus::Gauge* pricing_gauge = nullptr; ///< the series of the table in force; guarded by pricing_mutex
+
+  prometheus::Gauge& ledger_queue_depth;
+  std::mutex queue_depth_mutex;
+  std::function<std::size_t()> queue_depth; ///< guarded by queue_depth_mutex
 
   prometheus::Family<prometheus::Counter>& label_overflow;
   prometheus::Gauge& open_streams;
   std::shared_mutex mutex;
   label_values models; ///< guarded by mutex
   label_values nodes;  ///< guarded by mutex
+  std::optional<label_values> request_models; ///< guarded by mutex; only with the OpenTelemetry names
   std::unordered_map<tuple_key, tuple_series, tuple_hash, tuple_equal> series; ///< never erased
 };
 
-metrics::impl::impl(std::size_t max_label_values)
+metrics::impl::impl(std::size_t max_label_values, bool otel_genai)
     : requests(prometheus::BuildCounter()
                    .Name("tokenmeter_requests_total")
-                   .Help("Exchanges relayed to an upstream.")
+                   .Help("Exchanges relayed to an upstream, by the status class the agent got.")
                    .Register(*registry)),
       tokens(prometheus::BuildCounter()
                  .Name("tokenmeter_tokens_total")
@@ -184,6 +229,14 @@ metrics::impl::impl(std::size_t max_label_values)
                    .Name("tokenmeter_request_duration_seconds")
                    .Help("Time from request arrival to the end of the answer.")
                    .Register(*registry)),
+      first_token(prometheus::BuildHistogram()
+                      .Name("tokenmeter_time_to_first_token_seconds")
+                      .Help("Event streams: time from request arrival to the first body byte.")
+                      .Register(*registry)),
+      request_tokens(prometheus::BuildHistogram()
+                         .Name("tokenmeter_request_tokens")
+                         .Help("Tokens (prompt plus completion) of each exchange that has a usage.")
+                         .Register(*registry)),
       usage_missing(prometheus::BuildCounter()
                         .Name("tokenmeter_usage_missing_total")
                         .Help("Exchanges that ended without any token usage.")
@@ -204,6 +257,16 @@ metrics::impl::impl(std::size_t max_label_values)
                               .Name("tokenmeter_data_quality_events_total")
                               .Help("Exchanges whose usage needed a repair or is doubtful, by kind.")
                               .Register(*registry)),
+      otel_token_usage(otel_genai ? &prometheus::BuildHistogram()
+                                         .Name("gen_ai_client_token_usage")
+                                         .Help("OpenTelemetry GenAI: tokens of each exchange, by token type.")
+                                         .Register(*registry)
+                                  : nullptr),
+      ledger_queue_depth(prometheus::BuildGauge()
+                             .Name("tokenmeter_ledger_queue_depth")
+                             .Help("Ledger rows queued and not yet committed to the database.")
+                             .Register(*registry)
+                             .Add({})),
       label_overflow(prometheus::BuildCounter()
                          .Name("tokenmeter_label_overflow_total")
                          .Help("Exchanges whose node or model label was folded into \"other\" (limits.max_label_values).")
@@ -214,48 +277,81 @@ metrics::impl::impl(std::size_t max_label_values)
                        .Register(*registry)
                        .Add({})),
       models(max_label_values, label_overflow.Add({{"label", "model"}})),
-      nodes(max_label_values, label_overflow.Add({{"label", "node"}})) {}
+      nodes(max_label_values, label_overflow.Add({{"label", "node"}})) {
+  if (otel_genai) request_models.emplace(max_label_values, label_overflow.Add({{"label", "request_model"}}));
+  prometheus::BuildGauge()
+      .Name("tokenmeter_build_info")
+      .Help("The running tokenmeter (value 1): its version and the SQLite library it uses.")
+      .Register(*registry)
+      .Add({{"version", TOKENMETER_VERSION}, {"sqlite_version", sqlite3_libversion()}})
+      .Set(1);
+}
+
+tuple_view metrics::impl::key_of(const exchange_record& row) const {
+  const std::string_view requested = row.request_model.empty() ? std::string_view(row.model) : row.request_model;
+  return {model_label(row.model),
+          node_label(row),
+          row.upstream,
+          otel_token_usage ? model_label(requested) : std::string_view{},
+          status_class(row.status),
+          row.stream};
+}
 
 const tuple_series& metrics::impl::series_for(const exchange_record& row) {
-  const tuple_view key{model_label(row), node_label(row), row.upstream};
+  const tuple_view key = key_of(row);
   {
     std::shared_lock lock(mutex);
     if (const auto found = series.find(key); found != series.end()) return found->second;
   }
   std::unique_lock lock(mutex);
-  const tuple_view folded{models.fold(key.model), nodes.fold(key.node), key.upstream};
+  tuple_view folded = key;
+  folded.model = models.fold(key.model);
+  folded.node = nodes.fold(key.node);
+  if (request_models) folded.request_model = request_models->fold(key.request_model);
   if (const auto found = series.find(folded); found != series.end()) return found->second;
-  return series
-      .emplace(tuple_key{std::string(folded.model), std::string(folded.node), std::string(folded.upstream)},
-               make_series(folded))
-      .first->second;
+  return series.emplace(tuple_key(folded), make_series(folded)).first->second;
 }
 
 tuple_series metrics::impl::make_series(const tuple_view& key) {
-  const prometheus::Labels labels = {{"model", std::string(key.model)},
-                                     {"node", std::string(key.node)},
-                                     {"upstream", std::string(key.upstream)}};
+  const std::string model(key.model);
+  const std::string upstream(key.upstream);
+  const prometheus::Labels labels = {{"model", model}, {"node", std::string(key.node)}, {"upstream", upstream}};
+  const auto with = [&labels](std::initializer_list<std::pair<const std::string, std::string>> extra) {
+    prometheus::Labels more = labels;
+    more.insert(extra);
+    return more;
+  };
+  const std::string stream = key.stream ? "true" : "false";
   tuple_series made{
-      requests.Add(labels),
+      requests.Add(with({{"status_class", std::string(key.status)}, {"stream", stream}})),
       cost_usd.Add(labels),
-      duration.Add(labels, duration_buckets),
-      usage_missing.Add(
-          {{"model", std::string(key.model)}, {"upstream", std::string(key.upstream)}}),
-      unpriced_tokens.Add({{"model", std::string(key.model)}}),
+      duration.Add(with({{"stream", stream}}), duration_buckets),
+      key.stream ? &first_token.Add(labels, first_token_buckets) : nullptr,
+      request_tokens.Add(labels, request_token_buckets),
+      usage_missing.Add({{"model", model}, {"upstream", upstream}}),
+      unpriced_tokens.Add({{"model", model}}),
+      {},
       {},
   };
   for (std::size_t s = 0; s < counted_sources.size(); ++s) {
     for (std::size_t t = 0; t < token_types.size(); ++t) {
-      prometheus::Labels token_labels = labels;
-      token_labels.emplace("source", std::string(to_string(counted_sources[s])));
-      token_labels.emplace("type", std::string(token_types[t].label));
-      made.tokens[s][t] = &tokens.Add(token_labels);
+      made.tokens[s][t] = &tokens.Add(with(
+          {{"source", std::string(to_string(counted_sources[s]))}, {"type", std::string(token_types[t].label)}}));
+    }
+  }
+  if (otel_token_usage) {
+    for (std::size_t t = 0; t < otel_token_types.size(); ++t) {
+      made.otel_tokens[t] = &otel_token_usage->Add({{"gen_ai_provider_name", upstream},
+                                                    {"gen_ai_request_model", std::string(key.request_model)},
+                                                    {"gen_ai_token_type", std::string(otel_token_types[t].label)}},
+                                                   otel_token_buckets);
     }
   }
   return made;
 }
 
-metrics::metrics(std::size_t max_label_values) : impl_(std::make_unique<impl>(max_label_values)) {}
+metrics::metrics(std::size_t max_label_values, bool otel_genai)
+    : impl_(std::make_unique<impl>(max_label_values, otel_genai)) {}
 
 metrics::~metrics() = default;
 
@@ -263,6 +359,7 @@ void metrics::record(const exchange_record& row) {
   const tuple_series& series = impl_->series_for(row);
   series.requests.Increment();
   series.duration.Observe(static_cast<double>(row.latency_us) / 1e6);
+  if (series.first_token && row.ttft_us > 0) series.first_token->Observe(static_cast<double>(row.ttft_us) / 1e6);
   if (row.cost_pico_usd) series.cost_usd.Increment(static_cast<double>(*row.cost_pico_usd) / 1e12);
   else if (row.usage.any()) series.unpriced_tokens.Increment(static_cast<double>(row.usage.total_tokens()));
   for (std::string_view notes = row.notes; !notes.empty();) {
@@ -275,12 +372,17 @@ void metrics::record(const exchange_record& row) {
     series.usage_missing.Increment();
     return;
   }
+  series.request_tokens.Observe(static_cast<double>(row.usage.total_tokens()));
   const auto source = std::find(counted_sources.begin(), counted_sources.end(), row.source);
   const auto& by_type = series.tokens[static_cast<std::size_t>(source - counted_sources.begin())];
   for (std::size_t t = 0; t < token_types.size(); ++t) {
     if (const auto& tokens = row.usage.*token_types[t].field) {
       by_type[t]->Increment(static_cast<double>(*tokens));
     }
+  }
+  for (std::size_t t = 0; t < otel_token_types.size(); ++t) {
+    const auto& tokens = row.usage.*otel_token_types[t].field;
+    if (series.otel_tokens[t] && tokens) series.otel_tokens[t]->Observe(static_cast<double>(*tokens));
   }
 }
 
@@ -299,7 +401,16 @@ void metrics::stream_opened() { impl_->open_streams.Increment(); }
 
 void metrics::stream_closed() { impl_->open_streams.Decrement(); }
 
+void metrics::set_ledger_queue_depth(std::function<std::size_t()> depth) {
+  std::lock_guard lock(impl_->queue_depth_mutex);
+  impl_->queue_depth = std::move(depth);
+}
+
 std::string metrics::scrape() const {
+  {
+    std::lock_guard lock(impl_->queue_depth_mutex);
+    if (impl_->queue_depth) impl_->ledger_queue_depth.Set(static_cast<double>(impl_->queue_depth()));
+  }
   return prometheus::TextSerializer().Serialize(impl_->registry->Collect());
 }
 

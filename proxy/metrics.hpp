@@ -3,19 +3,21 @@
 #include "exchange_record.hpp"
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 
 namespace tokenmeter {
 
-/// The Prometheus metrics. Families are registered at construction; the counters of
-/// each (model, node, upstream) tuple are looked up once and cached. Thread-safe.
+/// The Prometheus metrics. Families are registered at construction; the series of each
+/// label tuple are looked up once and cached. Thread-safe.
 class metrics {
 public:
   /// Node and model label values past the first `max_label_values` distinct ones of each are
-  /// folded into "other", so that agents cannot grow the series without bound.
-  explicit metrics(std::size_t max_label_values = 100);
+  /// folded into "other", so that agents cannot grow the series without bound. With
+  /// `otel_genai`, token counts are also observed under the OpenTelemetry GenAI names.
+  explicit metrics(std::size_t max_label_values = 100, bool otel_genai = false);
   ~metrics();
   metrics(const metrics&) = delete;
   metrics& operator=(const metrics&) = delete;
@@ -30,7 +32,10 @@ public:
   void record_upstream_error(std::string_view upstream, std::string_view kind);
   /// An event stream started or ended being relayed: tokenmeter_open_streams.
   void stream_opened();
+  /// The end of a stream counted by stream_opened().
   void stream_closed();
+  /// Where tokenmeter_ledger_queue_depth is read from at each scrape (rows not yet committed).
+  void set_ledger_queue_depth(std::function<std::size_t()> depth);
   /// The text exposition format (version 0.0.4) of every metric.
   std::string scrape() const;
 

@@ -9,7 +9,8 @@ namespace tokenmeter {
 /// Where an exchange's token counts came from.
 enum class usage_source : std::uint8_t {
   reported,  ///< the upstream's own usage block
-  estimated, ///< counted by tokenmeter because the upstream reported none
+  estimated, ///< counted by tokenmeter with the model family's vocabulary: the upstream reported none
+  estimated_fallback, ///< estimated at characters per token: the vocabulary's data was missing
   missing,   ///< no usage at all: counts are unknown, never silently zero
 };
 

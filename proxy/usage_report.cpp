@@ -8,10 +8,12 @@
 #include <sqlite3.h>
 
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 
@@ -66,12 +68,14 @@ constexpr std::string_view token_sums_sql =
     "COUNT(*), COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0), "
     "COALESCE(SUM(cached_prompt_tokens), 0), COALESCE(SUM(cache_write_tokens), 0), "
     "COALESCE(SUM(reasoning_tokens), 0), COALESCE(SUM(total_tokens), 0), "
-    "COALESCE(SUM(cost_pico_usd), 0), COUNT(*) - COUNT(cost_pico_usd)";
+    "COALESCE(SUM(cost_pico_usd), 0), COUNT(*) - COUNT(cost_pico_usd), "
+    "COALESCE(SUM(usage_source = 'estimated'), 0)";
 constexpr std::array<std::string_view, 7> token_sum_keys = {
     "requests",           "prompt_tokens",    "completion_tokens", "cached_prompt_tokens",
     "cache_write_tokens", "reasoning_tokens", "total_tokens"};
 constexpr int cost_sum_offset = 7;
 constexpr int unpriced_offset = 8;
+constexpr int estimated_offset = 9;
 
 /// Writes the token-fields block read from the columns starting at `first`.
 void write_token_sums(json_writer& json, sqlite3_stmt* statement, int first) {
@@ -90,6 +94,9 @@ void write_token_sums(json_writer& json, sqlite3_stmt* statement, int first) {
   }
   json.key("unpriced_requests");
   json.integer(unpriced);
+  // Counted by tokenmeter, not reported by the upstream: included in the sums above.
+  json.key("estimated_requests");
+  json.integer(sqlite3_column_int64(statement, first + estimated_offset));
 }
 
 /// Writes `"<name>": {"<key>": {block}, ...}`, one entry per distinct value of `column`.
@@ -236,7 +243,114 @@ void append_csv_field(std::string& out, const cell& field) {
   out += '"';
 }
 
+/// The digits of `text` as a number, or nullopt when it is anything else or too large.
+std::optional<std::int64_t> parse_digits(std::string_view text) {
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || text.empty() || text.front() == '-') return std::nullopt;
+  return value;
+}
+
+/// "2026-01-02T03:04:05Z" or "2026-01-02T03:04:05.678Z" as Unix milliseconds.
+std::optional<std::int64_t> parse_iso8601_utc(std::string_view text) {
+  if (text.size() != 20 && text.size() != 24) return std::nullopt;
+  if (text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':' || text.back() != 'Z')
+    return std::nullopt;
+  const auto year = parse_digits(text.substr(0, 4));
+  const auto month = parse_digits(text.substr(5, 2));
+  const auto day = parse_digits(text.substr(8, 2));
+  const auto hour = parse_digits(text.substr(11, 2));
+  const auto minute = parse_digits(text.substr(14, 2));
+  const auto second = parse_digits(text.substr(17, 2));
+  std::optional<std::int64_t> millis = 0;
+  if (text.size() == 24) millis = text[19] == '.' ? parse_digits(text.substr(20, 3)) : std::nullopt;
+  if (!year || !month || !day || !hour || !minute || !second || !millis) return std::nullopt;
+  const std::chrono::year_month_day date{std::chrono::year(static_cast<int>(*year)),
+                                         std::chrono::month(static_cast<unsigned>(*month)),
+                                         std::chrono::day(static_cast<unsigned>(*day))};
+  if (!date.ok() || *hour > 23 || *minute > 59 || *second > 59) return std::nullopt;
+  const auto days = std::chrono::sys_days(date).time_since_epoch();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(days).count() +
+         ((*hour * 60 + *minute) * 60 + *second) * 1000 + *millis;
+}
+
+/// "90s", "15m", "24h", "7d" as milliseconds, up to ten years.
+std::optional<std::int64_t> parse_age(std::string_view text) {
+  if (text.size() < 2) return std::nullopt;
+  const auto count = parse_digits(text.substr(0, text.size() - 1));
+  constexpr std::int64_t max_age_ms = 10LL * 366 * 24 * 3600 * 1000;
+  std::int64_t unit_ms = 0;
+  switch (text.back()) {
+  case 's': unit_ms = 1000; break;
+  case 'm': unit_ms = 60'000; break;
+  case 'h': unit_ms = 3'600'000; break;
+  case 'd': unit_ms = 86'400'000; break;
+  default: return std::nullopt;
+  }
+  if (!count || *count > max_age_ms / unit_ms) return std::nullopt;
+  return *count * unit_ms;
+}
+
+constexpr std::size_t max_top_sessions = 1000;
+
 } // namespace
+
+std::variant<top_sessions_query, std::string> parse_top_sessions(std::string_view top, std::string_view since,
+                                                                 std::string_view by, std::int64_t now_ms) {
+  top_sessions_query query;
+  if (!top.empty()) {
+    const auto count = parse_digits(top);
+    if (!count || *count < 1 || *count > static_cast<std::int64_t>(max_top_sessions))
+      return std::string("top must be a whole number from 1 to ") + std::to_string(max_top_sessions);
+    query.top = static_cast<std::size_t>(*count);
+  }
+  if (!since.empty()) {
+    if (const auto age = parse_age(since)) query.since_ms = now_ms - *age;
+    else if (const auto time = parse_iso8601_utc(since)) query.since_ms = *time;
+    else return std::string("since must be an ISO-8601 UTC time (2026-01-02T03:04:05Z) or an age (90s, 15m, 24h, 7d)");
+  }
+  if (by == "tokens") query.by_cost = false;
+  else if (!by.empty() && by != "cost") return std::string("by must be cost or tokens");
+  return query;
+}
+
+std::string top_sessions_json(sqlite3& db, const top_sessions_query& query) {
+  const std::string sql =
+      "SELECT session_id, MIN(time_unix_ms), MAX(time_unix_ms), " + std::string(token_sums_sql) +
+      " FROM exchanges WHERE session_id <> '' AND time_unix_ms >= ?1 GROUP BY session_id ORDER BY " +
+      (query.by_cost ? "COALESCE(SUM(cost_pico_usd), 0) DESC, COALESCE(SUM(total_tokens), 0) DESC"
+                     : "COALESCE(SUM(total_tokens), 0) DESC, COALESCE(SUM(cost_pico_usd), 0) DESC") +
+      ", session_id LIMIT ?2";
+  const statement_ptr statement = prepare(db, sql, std::nullopt);
+  if (sqlite3_bind_int64(statement.get(), 1, query.since_ms.value_or(std::numeric_limits<std::int64_t>::min())) !=
+          SQLITE_OK ||
+      sqlite3_bind_int64(statement.get(), 2, static_cast<std::int64_t>(query.top)) != SQLITE_OK) {
+    fail(db);
+  }
+  json_writer json;
+  json.begin_object();
+  json.key("by");
+  json.string(query.by_cost ? "cost" : "tokens");
+  json.key("since");
+  if (query.since_ms) json.string(iso8601_utc(*query.since_ms));
+  else json.null();
+  json.key("sessions");
+  json.begin_array();
+  while (next_row(db, statement.get())) {
+    json.begin_object();
+    json.key("session_id");
+    json.string(column_text(statement.get(), 0));
+    json.key("first_time");
+    json.string(iso8601_utc(sqlite3_column_int64(statement.get(), 1)));
+    json.key("last_time");
+    json.string(iso8601_utc(sqlite3_column_int64(statement.get(), 2)));
+    write_token_sums(json, statement.get(), 3);
+    json.end_object();
+  }
+  json.end_array();
+  json.end_object();
+  return json.take();
+}
 
 std::string totals_json(sqlite3& db) {
   const statement_ptr sessions = prepare(

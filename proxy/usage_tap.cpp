@@ -87,10 +87,13 @@ struct usage_tap::impl {
   std::size_t bom_matched = 0;         ///< leading BOM bytes skipped so far
   bool unparsed_payload = false;       ///< a payload that might have carried usage was not JSON
   bool finished = false;
+  bool keep_payloads = false;          ///< copy each payload into payloads
+  relayed_payloads payloads;           ///< for an estimate, should no usage arrive
   tap_result result;                   ///< set once by finish()
 
-  impl(api_schema s, std::string_view content_type, std::string_view content_encoding, const usage_pointers* pointers)
-      : schema(s), declared(declared_framing(content_type)), decoder(coding_for(content_encoding)) {
+  impl(api_schema s, std::string_view content_type, std::string_view content_encoding, const usage_pointers* pointers,
+       bool keep)
+      : schema(s), declared(declared_framing(content_type)), decoder(coding_for(content_encoding)), keep_payloads(keep) {
     if (pointers != nullptr) {
       custom.emplace(*pointers);
     }
@@ -180,6 +183,9 @@ struct usage_tap::impl {
       state.stream_complete = state.stream_complete || schema == api_schema::openai_chat || custom;
       return;
     }
+    if (keep_payloads) {
+      payloads.add(data);
+    }
     // An in-house shape may keep usage under any name, so each of its payloads is parsed.
     if (!custom && !may_change_state(schema, event_type, data, state)) {
       return;
@@ -211,6 +217,9 @@ struct usage_tap::impl {
     case framing::json:
       if (!body_overflow && !body.empty()) {
         parse({}, body);
+        if (keep_payloads) {
+          payloads.add(body);
+        }
       }
       break;
     case framing::undecided: break;
@@ -231,12 +240,13 @@ struct usage_tap::impl {
     add_note(result.notes, decoder.failed(), "decode_failed");
     add_note(result.notes, scanner.dropped_lines() > 0, "sse_line_dropped");
     add_note(result.notes, unparsed_payload, "payload_unparsed");
+    result.unreadable_body = unparsed_payload || decoder.failed();
   }
 };
 
 usage_tap::usage_tap(api_schema schema, std::string_view content_type, std::string_view content_encoding,
-                     const usage_pointers* custom)
-    : impl_(std::make_unique<impl>(schema, content_type, content_encoding, custom)) {}
+                     const usage_pointers* custom, bool keep_payloads)
+    : impl_(std::make_unique<impl>(schema, content_type, content_encoding, custom, keep_payloads)) {}
 
 usage_tap::~usage_tap() = default;
 
@@ -254,6 +264,9 @@ tap_result usage_tap::finish() {
   if (!impl_->finished) {
     impl_->finished = true;
     impl_->finish();
+    tap_result first = impl_->result;
+    first.payloads = std::move(impl_->payloads);
+    return first;
   }
   return impl_->result;
 }

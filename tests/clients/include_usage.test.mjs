@@ -1,12 +1,13 @@
 // Streams whose agent did not ask for usage: tokenmeter adds stream_options.include_usage on
 // the way up, books the exact usage, and hides the extra usage-only chunk, so the openai SDK
 // and LangChain (streamUsage: false) see only the chunks they asked for. With
-// inject_include_usage: false the request goes up untouched and the row is honest: missing.
+// inject_include_usage: false the request goes up untouched and the row is honest: estimated.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ChatOpenAI } from '@langchain/openai';
 import OpenAI from 'openai';
 import { postJson } from '../support/http_client.mjs';
+import { waitForRows } from '../support/ledger_rows.mjs';
 import { startTokenmeter } from '../support/tokenmeter_process.mjs';
 import { startStandin } from '../support/upstream_standin.mjs';
 import { expectedBlock, tokenBlock, uniqueSession } from '../support/usage_expectations.mjs';
@@ -92,7 +93,7 @@ test('the agent that asked for usage still gets its usage chunk', async () => {
   assert.match(res.body.toString('utf8'), /"choices":\[\],"usage":\{/);
 });
 
-test('inject_include_usage: false sends the request untouched and records missing usage', async () => {
+test('inject_include_usage: false sends the request untouched and estimates the usage', async () => {
   const session = uniqueSession('untouched');
   const body = { model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'leave me alone' }] };
   const res = await postJson(`${untouched.proxyUrl}/chat/completions`, body, { 'x-session-id': session });
@@ -100,8 +101,9 @@ test('inject_include_usage: false sends the request untouched and records missin
   assert.equal(res.status, 200);
   assert.equal(standin.last().request.body.toString('utf8'), JSON.stringify(body));
   assert.deepEqual(res.body, standin.last().response.body);
-  const { json } = await untouched.admin(`/usage/requests?session=${session}&format=json`);
-  assert.equal(json.requests.length, 1);
-  assert.equal(json.requests[0].usage_source, 'missing');
-  assert.equal(json.requests[0].prompt_tokens, null);
+  // An estimate is recorded off the I/O threads, a moment after the answer.
+  const rows = await waitForRows(untouched.adminUrl, session);
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0].usage_source, 'estimated');
+  assert.ok(rows[0].prompt_tokens > 0);
 });

@@ -80,6 +80,42 @@ TEST(Config, RejectsUnknownKeysNamingThem) {
   std::remove(path.c_str());
 }
 
+TEST(Config, OpenTelemetryMetricsAreOffByDefault) { EXPECT_FALSE(parse({}).cfg.otel_genai_metrics); }
+
+TEST(Config, ReadsTheOpenTelemetryMetricsOptIn) {
+  const auto path = write_temp("metrics: {otel_genai: true}\n");
+  EXPECT_TRUE(parse({"--config", path.c_str()}).cfg.otel_genai_metrics);
+  std::remove(path.c_str());
+}
+
+TEST(Config, RejectsAnUnknownMetricsKeyNamingIt) {
+  const auto path = write_temp("metrics: {otel: true}\n");
+  try {
+    parse({"--config", path.c_str()});
+    FAIL() << "expected config_error";
+  } catch (const config_error& e) {
+    EXPECT_NE(std::string(e.what()).find("metrics.otel"), std::string::npos);
+  }
+  std::remove(path.c_str());
+}
+
+TEST(Config, RejectsAScalarWhereASectionMappingBelongsNamingTheSection) {
+  const auto path = write_temp("limits: 5\n");
+  try {
+    parse({"--config", path.c_str()});
+    FAIL() << "expected config_error";
+  } catch (const config_error& e) {
+    EXPECT_NE(std::string(e.what()).find("limits must be a mapping"), std::string::npos);
+  }
+  std::remove(path.c_str());
+}
+
+TEST(Config, RejectsAListAsAnUpstreamKeyAsAConfigError) {
+  const auto path = write_temp("upstreams:\n  - {name: a, url: \"http://h:1\", [x]: 1}\n");
+  EXPECT_THROW(parse({"--config", path.c_str()}), config_error);
+  std::remove(path.c_str());
+}
+
 TEST(Config, RejectsDuplicateUpstreamNames) {
   const auto path = write_temp("upstreams:\n  - {name: a, url: \"http://h:1\"}\n  - {name: a, url: \"http://h:2\"}\n");
   EXPECT_THROW(parse({"--config", path.c_str()}), config_error);

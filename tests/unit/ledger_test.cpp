@@ -144,6 +144,26 @@ TEST_F(LedgerTest, AfterCommitSeesEveryEarlierAppend) {
   EXPECT_EQ(count_rows(book), 51);
 }
 
+TEST_F(LedgerTest, QueueDepthIsZeroOnceEveryRowIsCommitted) {
+  ledger book(db_path());
+  for (int i = 0; i < 20; ++i) book.append(priced_row());
+  EXPECT_EQ(count_rows(book), 20);
+  EXPECT_EQ(book.queue_depth(), 0u);
+}
+
+TEST_F(LedgerTest, QueueDepthCountsRowsWaitingForTheWriter) {
+  ledger book(db_path());
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  // A job holds the writer, so the rows appended behind it wait in the queue.
+  book.after_commit([released](sqlite3&) { released.wait(); });
+  for (int i = 0; i < 3; ++i) book.append(priced_row());
+  EXPECT_EQ(book.queue_depth(), 3u);
+  release.set_value();
+  EXPECT_EQ(count_rows(book), 3);
+  EXPECT_EQ(book.queue_depth(), 0u);
+}
+
 TEST_F(LedgerTest, ConcurrentAppendsAreAllStored) {
   ledger book(db_path());
   std::vector<std::thread> writers;

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,7 +45,7 @@ TEST(Metrics, CountsTheRequestPerModelNodeAndUpstream) {
   EXPECT_THAT(
       meter.scrape(),
       has_line(
-          R"m(tokenmeter_requests_total{model="gpt-4o",node="JiraNode",upstream="openai"} 2)m"));
+          R"m(tokenmeter_requests_total{model="gpt-4o",node="JiraNode",status_class="2xx",stream="false",upstream="openai"} 2)m"));
 }
 
 TEST(Metrics, CountsReportedTokensByType) {
@@ -106,7 +108,7 @@ TEST(Metrics, ObservesTheDurationInSeconds) {
   metrics meter;
   meter.record(jira_gpt4o());
   const std::string text = meter.scrape();
-  const std::string labels = R"m(model="gpt-4o",node="JiraNode",upstream="openai")m";
+  const std::string labels = R"m(model="gpt-4o",node="JiraNode",stream="false",upstream="openai")m";
   EXPECT_THAT(text, has_line("tokenmeter_request_duration_seconds_count{" + labels + "} 1"));
   EXPECT_THAT(text, has_line("tokenmeter_request_duration_seconds_sum{" + labels + "} 1.234567"));
   EXPECT_THAT(text,
@@ -119,7 +121,7 @@ TEST(Metrics, DurationBucketsSpanFiftyMillisecondsToFiveMinutes) {
   metrics meter;
   meter.record(jira_gpt4o());
   const std::string text = meter.scrape();
-  const std::string labels = R"m(model="gpt-4o",node="JiraNode",upstream="openai")m";
+  const std::string labels = R"m(model="gpt-4o",node="JiraNode",stream="false",upstream="openai")m";
   EXPECT_THAT(text,
               has_line("tokenmeter_request_duration_seconds_bucket{" + labels + ",le=\"0.05\"} 0"));
   EXPECT_THAT(text,
@@ -143,7 +145,7 @@ TEST(Metrics, MissingUsageIsCountedAndAddsNoTokens) {
   EXPECT_THAT(
       text,
       has_line(
-          R"m(tokenmeter_requests_total{model="(unknown)",node="JiraNode",upstream="openai"} 1)m"));
+          R"m(tokenmeter_requests_total{model="(unknown)",node="JiraNode",status_class="2xx",stream="false",upstream="openai"} 1)m"));
 }
 
 TEST(Metrics, ReportedUsageIsNotCountedAsMissing) {
@@ -160,7 +162,7 @@ TEST(Metrics, EmptyNodeIsLabelledNone) {
   meter.record(row);
   EXPECT_THAT(
       meter.scrape(),
-      has_line(R"m(tokenmeter_requests_total{model="gpt-4o",node="(none)",upstream="openai"} 1)m"));
+      has_line(R"m(tokenmeter_requests_total{model="gpt-4o",node="(none)",status_class="2xx",stream="false",upstream="openai"} 1)m"));
 }
 
 TEST(Metrics, SessionIsNeverALabel) {
@@ -181,11 +183,11 @@ TEST(Metrics, DistinctTuplesHaveDistinctSeries) {
   EXPECT_THAT(
       text,
       has_line(
-          R"m(tokenmeter_requests_total{model="gpt-4o",node="JiraNode",upstream="openai"} 1)m"));
+          R"m(tokenmeter_requests_total{model="gpt-4o",node="JiraNode",status_class="2xx",stream="false",upstream="openai"} 1)m"));
   EXPECT_THAT(
       text,
       has_line(
-          R"m(tokenmeter_requests_total{model="gpt-4o",node="JiraNode",upstream="azure"} 1)m"));
+          R"m(tokenmeter_requests_total{model="gpt-4o",node="JiraNode",status_class="2xx",stream="false",upstream="azure"} 1)m"));
 }
 
 TEST(Metrics, NamesCountersWithASingleTotalSuffix) {
@@ -211,11 +213,11 @@ TEST(Metrics, ConcurrentRecordsAreAllCounted) {
   EXPECT_THAT(
       text,
       has_line(
-          R"m(tokenmeter_requests_total{model="gpt-4o",node="node-0",upstream="openai"} 2000)m"));
+          R"m(tokenmeter_requests_total{model="gpt-4o",node="node-0",status_class="2xx",stream="false",upstream="openai"} 2000)m"));
   EXPECT_THAT(
       text,
       has_line(
-          R"m(tokenmeter_requests_total{model="gpt-4o",node="node-1",upstream="openai"} 2000)m"));
+          R"m(tokenmeter_requests_total{model="gpt-4o",node="node-1",status_class="2xx",stream="false",upstream="openai"} 2000)m"));
 }
 
 // --- pricing provenance, unpriced tokens, upstream errors, data quality --------------------
@@ -281,6 +283,158 @@ TEST(Metrics, EmptyNotesAddNoDataQualityEvent) {
   row.notes = ",";
   meter.record(row);
   EXPECT_THAT(meter.scrape(), Not(HasSubstr("tokenmeter_data_quality_events_total{")));
+}
+
+// --- status class, stream, first token, tokens per request, gauges, build info, OTel ---------
+
+/// The same exchange answered as an event stream whose first token came after 0.3 s.
+exchange_record jira_stream() {
+  exchange_record row = jira_gpt4o();
+  row.stream = true;
+  row.ttft_us = 300'000;
+  return row;
+}
+
+TEST(Metrics, LabelsRequestsByStatusClass) {
+  metrics meter;
+  exchange_record failed = jira_gpt4o();
+  failed.status = 503;
+  meter.record(failed);
+  exchange_record refused = jira_gpt4o();
+  refused.status = 429;
+  meter.record(refused);
+  const std::string text = meter.scrape();
+  const std::string prefix = R"m(tokenmeter_requests_total{model="gpt-4o",node="JiraNode",)m";
+  EXPECT_THAT(text, has_line(prefix + R"m(status_class="5xx",stream="false",upstream="openai"} 1)m"));
+  EXPECT_THAT(text, has_line(prefix + R"m(status_class="4xx",stream="false",upstream="openai"} 1)m"));
+}
+
+TEST(Metrics, ExchangeWithoutAnyStatusIsClassedNone) {
+  metrics meter;
+  exchange_record row = jira_gpt4o();
+  row.status = 0;
+  meter.record(row);
+  EXPECT_THAT(meter.scrape(),
+              HasSubstr(R"m(tokenmeter_requests_total{model="gpt-4o",node="JiraNode",status_class="none",)m"));
+}
+
+TEST(Metrics, LabelsRequestsAndDurationByStream) {
+  metrics meter;
+  meter.record(jira_stream());
+  const std::string text = meter.scrape();
+  EXPECT_THAT(text, has_line(R"m(tokenmeter_requests_total{model="gpt-4o",node="JiraNode",status_class="2xx",stream="true",upstream="openai"} 1)m"));
+  EXPECT_THAT(text, has_line(R"m(tokenmeter_request_duration_seconds_count{model="gpt-4o",node="JiraNode",stream="true",upstream="openai"} 1)m"));
+}
+
+TEST(Metrics, StatusClassesShareTheTokenAndCostSeries) {
+  metrics meter;
+  meter.record(jira_gpt4o());
+  exchange_record failed = jira_gpt4o();
+  failed.status = 500;
+  meter.record(failed);
+  const std::string text = meter.scrape();
+  EXPECT_THAT(text, has_line(jira_tokens + R"m(source="reported",type="prompt",upstream="openai"} 6000)m"));
+  EXPECT_THAT(text, has_line(R"m(tokenmeter_cost_usd_total{model="gpt-4o",node="JiraNode",upstream="openai"} 0.0166)m"));
+}
+
+TEST(Metrics, ObservesTheTimeToFirstTokenOfStreams) {
+  metrics meter;
+  meter.record(jira_stream());
+  const std::string text = meter.scrape();
+  const std::string labels = R"m(model="gpt-4o",node="JiraNode",upstream="openai")m";
+  EXPECT_THAT(text, has_line("tokenmeter_time_to_first_token_seconds_count{" + labels + "} 1"));
+  EXPECT_THAT(text, has_line("tokenmeter_time_to_first_token_seconds_sum{" + labels + "} 0.3"));
+  EXPECT_THAT(text, has_line("tokenmeter_time_to_first_token_seconds_bucket{" + labels + ",le=\"0.25\"} 0"));
+  EXPECT_THAT(text, has_line("tokenmeter_time_to_first_token_seconds_bucket{" + labels + ",le=\"0.5\"} 1"));
+}
+
+TEST(Metrics, UnstreamedAnswersHaveNoTimeToFirstToken) {
+  metrics meter;
+  exchange_record row = jira_gpt4o();
+  row.ttft_us = 200'000;
+  meter.record(row);
+  EXPECT_THAT(meter.scrape(), Not(HasSubstr("tokenmeter_time_to_first_token_seconds_count{")));
+}
+
+TEST(Metrics, StreamThatNeverSentAByteAddsNoFirstToken) {
+  metrics meter;
+  exchange_record row = jira_stream();
+  row.ttft_us = 0;
+  meter.record(row);
+  EXPECT_THAT(meter.scrape(),
+              has_line(R"m(tokenmeter_time_to_first_token_seconds_count{model="gpt-4o",node="JiraNode",upstream="openai"} 0)m"));
+}
+
+TEST(Metrics, ObservesTheTokensOfEachRequest) {
+  metrics meter;
+  meter.record(jira_gpt4o());
+  const std::string text = meter.scrape();
+  const std::string labels = R"m(model="gpt-4o",node="JiraNode",upstream="openai")m";
+  EXPECT_THAT(text, has_line("tokenmeter_request_tokens_sum{" + labels + "} 3400"));
+  EXPECT_THAT(text, has_line("tokenmeter_request_tokens_bucket{" + labels + ",le=\"1024\"} 0"));
+  EXPECT_THAT(text, has_line("tokenmeter_request_tokens_bucket{" + labels + ",le=\"4096\"} 1"));
+}
+
+TEST(Metrics, MissingUsageIsNoTokensPerRequestObservation) {
+  metrics meter;
+  exchange_record row = jira_gpt4o();
+  row.usage = {};
+  row.source = usage_source::missing;
+  meter.record(row);
+  EXPECT_THAT(meter.scrape(),
+              has_line(R"m(tokenmeter_request_tokens_count{model="gpt-4o",node="JiraNode",upstream="openai"} 0)m"));
+}
+
+TEST(Metrics, LedgerQueueDepthIsReadAtEachScrape) {
+  metrics meter;
+  std::size_t depth = 7;
+  meter.set_ledger_queue_depth([&depth] { return depth; });
+  EXPECT_THAT(meter.scrape(), has_line("tokenmeter_ledger_queue_depth 7"));
+  depth = 0;
+  EXPECT_THAT(meter.scrape(), has_line("tokenmeter_ledger_queue_depth 0"));
+}
+
+TEST(Metrics, BuildInfoNamesTheVersion) {
+  metrics meter;
+  EXPECT_THAT(meter.scrape(), HasSubstr(std::string("tokenmeter_build_info{sqlite_version=\"") + sqlite3_libversion() +
+                                        "\",version=\"" + TOKENMETER_VERSION + "\"} 1\n"));
+}
+
+TEST(Metrics, OpenTelemetryNamesAreOffByDefault) {
+  metrics meter;
+  meter.record(jira_gpt4o());
+  EXPECT_THAT(meter.scrape(), Not(HasSubstr("gen_ai_")));
+}
+
+TEST(Metrics, OpenTelemetryTokenUsageObservesInputAndOutputTokens) {
+  metrics meter(100, true);
+  exchange_record row = jira_gpt4o();
+  row.request_model = "gpt-4o-latest";
+  meter.record(row);
+  const std::string text = meter.scrape();
+  const std::string labels = R"m(gen_ai_provider_name="openai",gen_ai_request_model="gpt-4o-latest",)m";
+  EXPECT_THAT(text, has_line("gen_ai_client_token_usage_sum{" + labels + R"m(gen_ai_token_type="input"} 3000)m"));
+  EXPECT_THAT(text, has_line("gen_ai_client_token_usage_sum{" + labels + R"m(gen_ai_token_type="output"} 400)m"));
+  EXPECT_THAT(text, has_line("gen_ai_client_token_usage_bucket{" + labels + R"m(gen_ai_token_type="input",le="4096"} 1)m"));
+}
+
+TEST(Metrics, OpenTelemetryRequestModelFallsBackToTheResponseModel) {
+  metrics meter(100, true);
+  meter.record(jira_gpt4o());
+  EXPECT_THAT(meter.scrape(), HasSubstr(R"m(gen_ai_client_token_usage_count{gen_ai_provider_name="openai",gen_ai_request_model="gpt-4o",gen_ai_token_type="input"} 1)m"));
+}
+
+TEST(Metrics, OpenTelemetryRequestModelsAreFoldedPastTheBound) {
+  metrics meter(1, true);
+  exchange_record first = jira_gpt4o();
+  first.request_model = "a";
+  meter.record(first);
+  exchange_record second = jira_gpt4o();
+  second.request_model = "b";
+  meter.record(second);
+  const std::string text = meter.scrape();
+  EXPECT_THAT(text, HasSubstr(R"m(gen_ai_request_model="other")m"));
+  EXPECT_THAT(text, has_line(R"m(tokenmeter_label_overflow_total{label="request_model"} 1)m"));
 }
 
 } // namespace

@@ -12,6 +12,8 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <variant>
+#include <vector>
 
 namespace tokenmeter {
 namespace {
@@ -124,6 +126,10 @@ protected:
     return test_support::after_commit<std::string>(
         *ledger_, [id](sqlite3& db) { return usage_report::requests_json(db, id); });
   }
+  std::string top(usage_report::top_sessions_query query) {
+    return test_support::after_commit<std::string>(
+        *ledger_, [query](sqlite3& db) { return usage_report::top_sessions_json(db, query); });
+  }
   std::string csv(std::string id) {
     return test_support::after_commit<std::string>(
         *ledger_, [id](sqlite3& db) { return usage_report::requests_csv(db, id); });
@@ -134,7 +140,7 @@ protected:
 
 const std::string empty_block =
     R"j("requests":0,"prompt_tokens":0,"completion_tokens":0,"cached_prompt_tokens":0,)j"
-    R"j("cache_write_tokens":0,"reasoning_tokens":0,"total_tokens":0,"cost_usd":0,"unpriced_requests":0)j";
+    R"j("cache_write_tokens":0,"reasoning_tokens":0,"total_tokens":0,"cost_usd":0,"unpriced_requests":0,"estimated_requests":0)j";
 
 TEST_F(UsageReportTest, EmptyLedgerTotalsAreZero) {
   EXPECT_EQ(totals(),
@@ -148,27 +154,27 @@ TEST_F(UsageReportTest, TotalsSumEveryRowWithByNodeAndByModel) {
       R"j({"total_sessions":2,)j"
       R"j("requests":4,"prompt_tokens":5067,"completion_tokens":525,"cached_prompt_tokens":4608,)j"
       R"j("cache_write_tokens":0,"reasoning_tokens":2,"total_tokens":5592,"cost_usd":0.0108164,)j"
-      R"j("unpriced_requests":1,)j"
+      R"j("unpriced_requests":1,"estimated_requests":1,)j"
       R"j("by_node":{)j"
       R"j("(none)":{"requests":1,"prompt_tokens":2057,"completion_tokens":120,)j"
       R"j("cached_prompt_tokens":2048,"cache_write_tokens":0,"reasoning_tokens":0,"total_tokens":2177,)j"
-      R"j("cost_usd":0.0024414,"unpriced_requests":0},)j"
+      R"j("cost_usd":0.0024414,"unpriced_requests":0,"estimated_requests":0},)j"
       R"j("CodeNode":{"requests":1,"prompt_tokens":10,"completion_tokens":5,)j"
       R"j("cached_prompt_tokens":0,"cache_write_tokens":0,"reasoning_tokens":2,"total_tokens":15,)j"
-      R"j("cost_usd":0.000075,"unpriced_requests":0},)j"
+      R"j("cost_usd":0.000075,"unpriced_requests":0,"estimated_requests":1},)j"
       R"j("JiraNode":{"requests":2,"prompt_tokens":3000,"completion_tokens":400,)j"
       R"j("cached_prompt_tokens":2560,"cache_write_tokens":0,"reasoning_tokens":0,"total_tokens":3400,)j"
-      R"j("cost_usd":0.0083,"unpriced_requests":1}},)j"
+      R"j("cost_usd":0.0083,"unpriced_requests":1,"estimated_requests":0}},)j"
       R"j("by_model":{)j"
       R"j("(unknown)":{"requests":1,"prompt_tokens":0,"completion_tokens":0,)j"
       R"j("cached_prompt_tokens":0,"cache_write_tokens":0,"reasoning_tokens":0,"total_tokens":0,)j"
-      R"j("cost_usd":null,"unpriced_requests":1},)j"
+      R"j("cost_usd":null,"unpriced_requests":1,"estimated_requests":0},)j"
       R"j("claude-sonnet-4":{"requests":1,"prompt_tokens":2057,"completion_tokens":120,)j"
       R"j("cached_prompt_tokens":2048,"cache_write_tokens":0,"reasoning_tokens":0,"total_tokens":2177,)j"
-      R"j("cost_usd":0.0024414,"unpriced_requests":0},)j"
+      R"j("cost_usd":0.0024414,"unpriced_requests":0,"estimated_requests":0},)j"
       R"j("gpt-4o":{"requests":2,"prompt_tokens":3010,"completion_tokens":405,)j"
       R"j("cached_prompt_tokens":2560,"cache_write_tokens":0,"reasoning_tokens":2,"total_tokens":3415,)j"
-      R"j("cost_usd":0.008375,"unpriced_requests":0}}})j");
+      R"j("cost_usd":0.008375,"unpriced_requests":0,"estimated_requests":1}}})j");
 }
 
 TEST_F(UsageReportTest, SessionCoversOnlyItsOwnRows) {
@@ -178,21 +184,21 @@ TEST_F(UsageReportTest, SessionCoversOnlyItsOwnRows) {
       R"j({"session_id":"s-1",)j"
       R"j("requests":2,"prompt_tokens":5057,"completion_tokens":520,"cached_prompt_tokens":4608,)j"
       R"j("cache_write_tokens":0,"reasoning_tokens":0,"total_tokens":5577,"cost_usd":0.0107414,)j"
-      R"j("unpriced_requests":0,)j"
+      R"j("unpriced_requests":0,"estimated_requests":0,)j"
       R"j("by_node":{)j"
       R"j("(none)":{"requests":1,"prompt_tokens":2057,"completion_tokens":120,)j"
       R"j("cached_prompt_tokens":2048,"cache_write_tokens":0,"reasoning_tokens":0,"total_tokens":2177,)j"
-      R"j("cost_usd":0.0024414,"unpriced_requests":0},)j"
+      R"j("cost_usd":0.0024414,"unpriced_requests":0,"estimated_requests":0},)j"
       R"j("JiraNode":{"requests":1,"prompt_tokens":3000,"completion_tokens":400,)j"
       R"j("cached_prompt_tokens":2560,"cache_write_tokens":0,"reasoning_tokens":0,"total_tokens":3400,)j"
-      R"j("cost_usd":0.0083,"unpriced_requests":0}},)j"
+      R"j("cost_usd":0.0083,"unpriced_requests":0,"estimated_requests":0}},)j"
       R"j("by_model":{)j"
       R"j("claude-sonnet-4":{"requests":1,"prompt_tokens":2057,"completion_tokens":120,)j"
       R"j("cached_prompt_tokens":2048,"cache_write_tokens":0,"reasoning_tokens":0,"total_tokens":2177,)j"
-      R"j("cost_usd":0.0024414,"unpriced_requests":0},)j"
+      R"j("cost_usd":0.0024414,"unpriced_requests":0,"estimated_requests":0},)j"
       R"j("gpt-4o":{"requests":1,"prompt_tokens":3000,"completion_tokens":400,)j"
       R"j("cached_prompt_tokens":2560,"cache_write_tokens":0,"reasoning_tokens":0,"total_tokens":3400,)j"
-      R"j("cost_usd":0.0083,"unpriced_requests":0}}})j");
+      R"j("cost_usd":0.0083,"unpriced_requests":0,"estimated_requests":0}}})j");
 }
 
 TEST_F(UsageReportTest, SessionWhoseRequestsAreAllUnpricedHasANullCost) {
@@ -200,7 +206,7 @@ TEST_F(UsageReportTest, SessionWhoseRequestsAreAllUnpricedHasANullCost) {
   const std::optional<std::string> json = session("s-2");
   ASSERT_TRUE(json.has_value());
   EXPECT_THAT(*json, HasSubstr(R"j("requests":1,)j"));
-  EXPECT_THAT(*json, HasSubstr(R"j("cost_usd":null,"unpriced_requests":1,"by_node":{"JiraNode":)j"));
+  EXPECT_THAT(*json, HasSubstr(R"j("cost_usd":null,"unpriced_requests":1,"estimated_requests":0,"by_node":{"JiraNode":)j"));
 }
 
 TEST_F(UsageReportTest, MixedSessionShowsThePricedSumBesideTheUnpricedCount) {
@@ -212,9 +218,9 @@ TEST_F(UsageReportTest, MixedSessionShowsThePricedSumBesideTheUnpricedCount) {
   const std::optional<std::string> json = session("s-1");
   ASSERT_TRUE(json.has_value());
   EXPECT_THAT(*json, HasSubstr(R"j("requests":2,)j"));
-  EXPECT_THAT(*json, HasSubstr(R"j("cost_usd":0.0083,"unpriced_requests":1,"by_node":)j"));
+  EXPECT_THAT(*json, HasSubstr(R"j("cost_usd":0.0083,"unpriced_requests":1,"estimated_requests":0,"by_node":)j"));
   EXPECT_THAT(*json, HasSubstr(R"j("in-house-llm":{"requests":1,"prompt_tokens":3000,)j"));
-  EXPECT_THAT(*json, HasSubstr(R"j("total_tokens":3400,"cost_usd":null,"unpriced_requests":1})j"));
+  EXPECT_THAT(*json, HasSubstr(R"j("total_tokens":3400,"cost_usd":null,"unpriced_requests":1,"estimated_requests":0})j"));
 }
 
 TEST_F(UsageReportTest, RequestsListProvenanceAndStreamFields) {
@@ -383,6 +389,115 @@ TEST_F(UsageReportTest, CostJustBelowOverflowIsExact) {
   ledger_->append(row);
   ledger_->append(row);
   EXPECT_THAT(totals(), HasSubstr(R"j("cost_usd":9223372.036854775806,)j"));
+}
+
+// --- GET /usage/sessions?top=N&since=...&by=cost|tokens ------------------------------------
+
+/// Many cheap tokens in session s-3: 100000 prompt tokens for $0.000001.
+exchange_record bulk_cheap() {
+  exchange_record row = openai_cached();
+  row.time_unix_ms = 1'796'322'700'000;
+  row.session_id = "s-3";
+  row.usage = {};
+  row.usage.prompt_tokens = 100'000;
+  row.cost_pico_usd = 1'000'000;
+  return row;
+}
+
+/// The session ids of a top-sessions answer, in order.
+std::vector<std::string> session_order(const std::string& json) {
+  std::vector<std::string> ids;
+  const std::string key = R"("session_id":")";
+  for (auto at = json.find(key); at != std::string::npos; at = json.find(key, at + 1)) {
+    const auto start = at + key.size();
+    ids.push_back(json.substr(start, json.find('"', start) - start));
+  }
+  return ids;
+}
+
+TEST_F(UsageReportTest, TopSessionsByCostListsTheDearestFirst) {
+  append_sample_rows();
+  ledger_->append(bulk_cheap());
+  EXPECT_EQ(session_order(top({})), (std::vector<std::string>{"s-1", "s-3", "s-2"}));
+}
+
+TEST_F(UsageReportTest, TopSessionsByTokensListsTheLargestFirst) {
+  append_sample_rows();
+  ledger_->append(bulk_cheap());
+  EXPECT_EQ(session_order(top({.by_cost = false})), (std::vector<std::string>{"s-3", "s-1", "s-2"}));
+}
+
+TEST_F(UsageReportTest, TopSessionsStopsAtTop) {
+  append_sample_rows();
+  ledger_->append(bulk_cheap());
+  EXPECT_EQ(session_order(top({.top = 1})), (std::vector<std::string>{"s-1"}));
+}
+
+TEST_F(UsageReportTest, TopSessionsCountsOnlyExchangesSinceTheGivenTime) {
+  append_sample_rows();
+  const std::string json = top({.since_ms = 1'796'322'600'005});
+  EXPECT_EQ(session_order(json), (std::vector<std::string>{"s-1", "s-2"}));
+  EXPECT_THAT(json, HasSubstr(R"j("since":"2026-12-03T18:30:00.005Z")j"));
+  EXPECT_THAT(json, HasSubstr(R"j("session_id":"s-1","first_time":"2026-12-03T18:30:00.005Z",)j"
+                              R"j("last_time":"2026-12-03T18:30:00.005Z","requests":1,"prompt_tokens":2057,)j"));
+}
+
+TEST_F(UsageReportTest, TopSessionsGivesEachSessionsTotalsAndTimes) {
+  append_sample_rows();
+  EXPECT_THAT(top({}),
+              HasSubstr(R"j({"session_id":"s-1","first_time":"2026-12-03T18:29:15.123Z","last_time":"2026-12-03T18:30:00.005Z",)j"
+                        R"j("requests":2,"prompt_tokens":5057,"completion_tokens":520,"cached_prompt_tokens":4608,)j"
+                        R"j("cache_write_tokens":0,"reasoning_tokens":0,"total_tokens":5577,"cost_usd":0.0107414,)j"
+                        R"j("unpriced_requests":0,"estimated_requests":0)j"));
+}
+
+TEST_F(UsageReportTest, TopSessionsLeavesOutExchangesWithoutASession) {
+  ledger_->append(estimated_without_session());
+  EXPECT_EQ(top({}), R"j({"by":"cost","since":null,"sessions":[]})j");
+}
+
+TEST(TopSessionsQuery, DefaultsToTenByCostOverAllTime) {
+  const auto parsed = usage_report::parse_top_sessions("", "", "", 0);
+  const auto& query = std::get<usage_report::top_sessions_query>(parsed);
+  EXPECT_EQ(query.top, 10u);
+  EXPECT_TRUE(query.by_cost);
+  EXPECT_FALSE(query.since_ms.has_value());
+}
+
+TEST(TopSessionsQuery, ReadsAnAgeBackFromNow) {
+  const auto parsed = usage_report::parse_top_sessions("5", "2h", "tokens", 10'000'000);
+  const auto& query = std::get<usage_report::top_sessions_query>(parsed);
+  EXPECT_EQ(query.top, 5u);
+  EXPECT_FALSE(query.by_cost);
+  EXPECT_EQ(query.since_ms, 10'000'000 - 7'200'000);
+}
+
+TEST(TopSessionsQuery, ReadsAnIsoTimeWithMilliseconds) {
+  const auto parsed = usage_report::parse_top_sessions("", "2026-12-03T18:29:15.123Z", "", 0);
+  EXPECT_EQ(std::get<usage_report::top_sessions_query>(parsed).since_ms, 1'796'322'555'123);
+}
+
+TEST(TopSessionsQuery, ReadsAnIsoTimeWithoutMilliseconds) {
+  const auto parsed = usage_report::parse_top_sessions("", "2026-12-03T18:30:01Z", "", 0);
+  EXPECT_EQ(std::get<usage_report::top_sessions_query>(parsed).since_ms, 1'796'322'601'000);
+}
+
+TEST(TopSessionsQuery, RefusesAnImpossibleDate) {
+  const auto parsed = usage_report::parse_top_sessions("", "2026-02-30T00:00:00Z", "", 0);
+  EXPECT_THAT(std::get<std::string>(parsed), HasSubstr("since must be"));
+}
+
+TEST(TopSessionsQuery, RefusesAnAgeWithoutUnit) {
+  EXPECT_THAT(std::get<std::string>(usage_report::parse_top_sessions("", "15", "", 0)), HasSubstr("since must be"));
+}
+
+TEST(TopSessionsQuery, RefusesZeroAndHugeAndNonNumericTop) {
+  for (const char* top : {"0", "1001", "ten", "-1", "99999999999999999999"})
+    EXPECT_THAT(std::get<std::string>(usage_report::parse_top_sessions(top, "", "", 0)), HasSubstr("top must be")) << top;
+}
+
+TEST(TopSessionsQuery, RefusesAnUnknownRanking) {
+  EXPECT_EQ(std::get<std::string>(usage_report::parse_top_sessions("", "", "latency", 0)), "by must be cost or tokens");
 }
 
 } // namespace
