@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer target of the metering core with clang (ASan + UBSan) in build-fuzz/
-# and runs it for a bounded time, seeded with every fixture under tests/fixtures.
+# Builds the libFuzzer targets with clang (ASan + UBSan) in build-fuzz/ and runs each for a
+# bounded time: the metering core, seeded with every fixture under tests/fixtures, for the given
+# seconds; the request headers, tag values and config file for a third of that each, seeded with
+# the shipped configs.
 #   scripts/fuzz.sh          60 seconds (what scripts/test.sh runs)
-#   scripts/fuzz.sh 3600     an hour; the corpus in build-fuzz/corpus grows across runs
+#   scripts/fuzz.sh 3600     an hour; the corpora in build-fuzz/corpus* grow across runs
 # TOKENMETER_FUZZ_BUILD=dir picks another build directory.
 # Any crash, leak, sanitizer report or broken property stops it with a non-zero status and
 # leaves the input in build-fuzz/crash-*.
@@ -27,5 +29,15 @@ done
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-"$build/metering_fuzz" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-  -artifact_prefix="$build/" -print_final_stats=1 "$corpus" "$seeds"
+options=(-max_len=65536 -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$build/" -print_final_stats=1)
+"$build/metering_fuzz" -max_total_time="$seconds" "${options[@]}" "$corpus" "$seeds"
+
+config_seeds="$build/config-seeds"
+mkdir -p "$config_seeds"
+cp deploy/tokenmeter.yaml "$config_seeds/"
+for target in request_headers request_tags request_config; do
+  mkdir -p "$build/corpus-$target"
+  seed_dirs=()
+  if [ "$target" = request_config ]; then seed_dirs=("$config_seeds"); fi
+  "$build/${target}_fuzz" -max_total_time=$((seconds / 3)) "${options[@]}" "$build/corpus-$target" "${seed_dirs[@]}"
+done

@@ -6,3 +6,5 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --test
 scripts/build.sh -DTOKENMETER_BUILD_TESTS=ON
 ctest --test-dir build --output-on-failure --parallel 2 --timeout 600
+scripts/fuzz.sh 60
+scripts/sanitize.sh

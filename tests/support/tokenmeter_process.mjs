@@ -32,25 +32,13 @@ function parseLogfmt(line) {
 }
 
 /**
- * Starts tokenmeter. Options: upstream (URL for --upstream), config (YAML text written to a
- * file and passed with --config), pricing (a price file instead of the shipped one), ledger (a
- * path outside the run's own directory, to read what an earlier run flushed; stop() removes the
- * run's directory). Resolves once both listeners are announced on stderr, with
- * { proxyUrl, adminUrl, stderr(), admin(path), adminText(path), stop() }.
+ * Spawns tokenmeter with argv (plus env added to the environment) and resolves once both
+ * listeners are announced on stderr, with { pid, proxyUrl, adminUrl, stderr(), signal(name),
+ * exited, waitExit(ms), ensureStopped() }. exited resolves { code, signal }; waitExit resolves it
+ * or null after ms. On a failed start the child is killed and reaped before the error.
  */
-export async function startTokenmeter({ upstream, config, ledger, pricing = PRICING_FILE } = {}) {
-  const dir = await mkdtemp(path.join(tmpdir(), 'tokenmeter-run-'));
-  const ledgerPath = ledger ?? path.join(dir, 'ledger.db');
-  const argv = ['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--ledger', ledgerPath,
-    '--pricing', pricing, '--threads', '2', '--log-level', 'info'];
-  if (config !== undefined) {
-    const configPath = path.join(dir, 'tokenmeter.yaml');
-    await writeFile(configPath, config);
-    argv.unshift('--config', configPath);
-  }
-  if (upstream) argv.push('--upstream', upstream);
-
-  const child = spawn(TOKENMETER_BIN, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+export async function launchTokenmeter(argv, env = {}) {
+  const child = spawn(TOKENMETER_BIN, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   live.add(child);
   // 'error' instead of 'exit' when the binary could not be started at all.
   const exited = new Promise((resolve) => {
@@ -83,24 +71,30 @@ export async function startTokenmeter({ upstream, config, ledger, pricing = PRIC
       ? `cannot run ${TOKENMETER_BIN} (set TOKENMETER_BIN): ${error.message}`
       : `tokenmeter exited (code ${code}, signal ${signal}) before listening:\n${stderr}`)));
   });
-
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  const waitExit = async (ms) => {
     let timer;
     const timeout = new Promise((resolve) => {
-      timer = setTimeout(() => resolve(null), STOP_TIMEOUT_MS);
+      timer = setTimeout(() => resolve(null), ms);
     });
-    let result = await Promise.race([exited, timeout]);
+    const result = await Promise.race([exited, timeout]);
     clearTimeout(timer);
-    if (result === null) {
-      child.kill('SIGKILL');
-      await exited;
-      result = { code: null, signal: 'SIGKILL', timedOut: true };
-    }
-    await rm(dir, { recursive: true, force: true });
     return result;
   };
-
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const handle = {
+    pid: child.pid,
+    /** Everything the process wrote to stderr so far. */
+    stderr: () => stderr,
+    /** Sends a signal (by name) if the child still runs. */
+    signal: (name) => running() && child.kill(name),
+    exited,
+    waitExit,
+    /** SIGKILL if still running, then reap: for after() hooks. */
+    async ensureStopped() {
+      if (running()) child.kill('SIGKILL');
+      await exited;
+    },
+  };
   let timer;
   try {
     await Promise.race([
@@ -110,18 +104,45 @@ export async function startTokenmeter({ upstream, config, ledger, pricing = PRIC
       }),
     ]);
   } catch (err) {
-    await stop();
+    await handle.ensureStopped();
     throw err;
   } finally {
     clearTimeout(timer);
   }
+  return { ...handle, proxyUrl: `http://${addresses.proxy}`, adminUrl: `http://${addresses.admin}` };
+}
 
-  const adminUrl = `http://${addresses.admin}`;
+/**
+ * Starts tokenmeter. Options: upstream (URL for --upstream), config (YAML text written to a
+ * file and passed with --config), pricing (a price file instead of the shipped one), ledger (a
+ * path outside the run's own directory, to read what an earlier run flushed; stop() removes the
+ * run's directory). Resolves once both listeners are announced on stderr, with
+ * { proxyUrl, adminUrl, pid, stderr(), admin(path), adminText(path), stop() }.
+ */
+export async function startTokenmeter({ upstream, config, ledger, pricing = PRICING_FILE } = {}) {
+  const dir = await mkdtemp(path.join(tmpdir(), 'tokenmeter-run-'));
+  const ledgerPath = ledger ?? path.join(dir, 'ledger.db');
+  const argv = ['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--ledger', ledgerPath,
+    '--pricing', pricing, '--threads', '2', '--log-level', 'info'];
+  if (config !== undefined) {
+    const configPath = path.join(dir, 'tokenmeter.yaml');
+    await writeFile(configPath, config);
+    argv.unshift('--config', configPath);
+  }
+  if (upstream) argv.push('--upstream', upstream);
+
+  let meter;
+  try {
+    meter = await launchTokenmeter(argv);
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const { adminUrl } = meter;
   return {
-    proxyUrl: `http://${addresses.proxy}`,
+    proxyUrl: meter.proxyUrl,
     adminUrl,
-    /** Everything the process wrote to stderr so far. */
-    stderr: () => stderr,
+    stderr: meter.stderr,
     /** GET a JSON admin endpoint: { status, headers, json }. */
     admin: (p) => getJson(`${adminUrl}${p}`),
     /** GET an admin endpoint as text: { status, headers, text }. */
@@ -130,8 +151,17 @@ export async function startTokenmeter({ upstream, config, ledger, pricing = PRIC
       return { status: res.status, headers: res.headers, text: res.body.toString('utf8') };
     },
     /** The process id, for tests that send it signals. */
-    pid: child.pid,
+    pid: meter.pid,
     /** SIGTERM, a bounded wait, SIGKILL if needed; resolves { code, signal, timedOut? }. */
-    stop,
+    async stop() {
+      meter.signal('SIGTERM');
+      let result = await meter.waitExit(STOP_TIMEOUT_MS);
+      if (result === null) {
+        await meter.ensureStopped();
+        result = { code: null, signal: 'SIGKILL', timedOut: true };
+      }
+      await rm(dir, { recursive: true, force: true });
+      return result;
+    },
   };
 }
