@@ -8,3 +8,4 @@ scripts/build.sh -DTOKENMETER_BUILD_TESTS=ON
 ctest --test-dir build --output-on-failure --parallel 2 --timeout 600
 scripts/fuzz.sh 60
 scripts/sanitize.sh
+scripts/setup.sh --bench && bench/run.sh --smoke
