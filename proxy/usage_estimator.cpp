@@ -1,5 +1,6 @@
 #include "usage_estimator.hpp"
 
+#include "function_definitions.hpp"
 #include "ondemand_support.hpp"
 
 #include <algorithm>
@@ -18,16 +19,26 @@ constexpr int max_depth = 16;
 
 /// The tokens a chat format adds around each message and before the reply.
 struct chat_framing {
-  std::uint64_t per_message; ///< role markers and separators
-  std::uint64_t per_name;    ///< a message's `name`
-  std::uint64_t reply;       ///< the primed assistant turn
+  std::uint64_t per_message;       ///< role markers and separators
+  std::uint64_t per_name;          ///< a message's `name`
+  std::uint64_t reply;             ///< the primed assistant turn
+  std::uint64_t per_function_call; ///< an assistant message's legacy `function_call`
+  std::uint64_t function_role;     ///< taken off a `"role": "function"` message
+  bool renders_functions;          ///< tool definitions become a TypeScript namespace
 };
 
-/// OpenAI's documented overheads (gpt-3.5-turbo-0613 onwards, gpt-4, gpt-4o); Llama 3's
-/// header tokens (<|start_header_id|>, <|end_header_id|>, "\n\n", <|eot_id|>) and BOS.
+/// The rendered tool namespace's own wrapping, and what reusing an existing system message for
+/// it saves (OpenAI's reported counts, measured by hmarr/openai-chat-tokens).
+constexpr std::uint64_t function_namespace_tokens = 9;
+constexpr std::uint64_t system_reuse_saving = 4;
+
+/// OpenAI's documented overheads (gpt-3.5-turbo-0613 onwards, gpt-4, gpt-4o), with the legacy
+/// function-message adjustments its reported counts show (measured against the API by
+/// hmarr/openai-chat-tokens); Llama 3's header tokens (<|start_header_id|>, <|end_header_id|>,
+/// "\n\n", <|eot_id|>) and BOS.
 chat_framing framing_of(vocabulary v) noexcept {
-  if (v == vocabulary::llama3) return {4, 1, 5};
-  return {3, 1, 3};
+  if (v == vocabulary::llama3) return {4, 1, 5, 0, 0, false};
+  return {3, 1, 3, 3, 2, true};
 }
 
 const std::vector<std::pair<std::string, vocabulary>> default_families = {
@@ -64,6 +75,7 @@ struct tally {
     total.fallback = true;
   }
   void fixed(std::uint64_t n) noexcept { total.tokens += n; }
+  void take(std::uint64_t n) noexcept { total.tokens -= std::min(total.tokens, n); }
 };
 
 std::string_view string_of(value v) noexcept {
@@ -76,19 +88,28 @@ json_type type_of(value v) noexcept {
   return v.type().get(t) ? json_type::null : t;
 }
 
-/// A JSON object or array counted as its text (tool inputs, tool definitions).
-void add_raw(value v, tally& t) {
+/// The JSON text of a value: an object or array whole, a scalar as its token ("none" quoted).
+std::string_view raw_json_of(value v) noexcept {
   std::string_view raw;
   const json_type type = type_of(v);
   if (type == json_type::object) {
     object o;
-    if (!v.get_object().get(o) && !o.raw_json().get(raw) && raw != "{}") t.text(raw);
+    if (!v.get_object().get(o) && !o.raw_json().get(raw)) return raw;
   } else if (type == json_type::array) {
     simdjson::ondemand::array a;
-    if (!v.get_array().get(a) && !a.raw_json().get(raw) && raw != "[]") t.text(raw);
+    if (!v.get_array().get(a) && !a.raw_json().get(raw)) return raw;
   } else {
-    t.text(string_of(v));
+    return v.raw_json_token();
   }
+  return {};
+}
+
+/// A JSON object or array counted as its text (tool inputs); a string as its value.
+void add_raw(value v, tally& t) {
+  const json_type type = type_of(v);
+  if (type != json_type::object && type != json_type::array) return t.text(string_of(v));
+  const std::string_view raw = raw_json_of(v);
+  if (raw != "{}" && raw != "[]") t.text(raw);
 }
 
 /// Calls f on each element of an array; false when v is no array. A malformed element ends
@@ -136,27 +157,88 @@ void add_content(value v, tally& t, int depth) {
   }
 }
 
+/// A conversation being counted: its framing, and its first system message, which the API
+/// extends when it renders tool definitions into it.
+struct conversation {
+  const chat_framing& framing;
+  bool seen = false;
+  bool has_system = false;
+  std::string_view first_system_text; ///< in the parser's string buffer, valid for the document
+};
+
 /// One chat message (or Responses input item) with its framing.
-void add_message(value v, tally& t, const chat_framing& framing) {
+void add_message(value v, tally& t, conversation& c) {
+  const chat_framing& framing = c.framing;
+  c.seen = true;
   t.fixed(framing.per_message);
   object o;
   if (v.get_object().get(o)) return add_content(v, t, 1);
+  std::string_view role;
+  std::string_view text;
   for (auto field : o) {
     std::string_view key;
     value fv;
-    if (field.unescaped_key().get(key) || field.value().get(fv)) return;
-    if (key == "role" || key == "tool_call_id" || key == "refusal" || key == "arguments" || key == "call_id")
+    if (field.unescaped_key().get(key) || field.value().get(fv)) break;
+    if (key == "role") {
+      role = string_of(fv);
+      t.text(role);
+    } else if (key == "content" && type_of(fv) == json_type::string) {
+      text = string_of(fv);
+      t.text(text);
+    } else if (key == "tool_call_id" || key == "refusal" || key == "arguments" || key == "call_id") {
       t.text(string_of(fv));
-    else if (key == "name") {
+    } else if (key == "name") {
       t.text(string_of(fv));
       t.fixed(framing.per_name);
-    } else if (key == "content" || key == "tool_calls" || key == "function_call" || key == "output")
+    } else if (key == "function_call") {
+      t.fixed(framing.per_function_call);
       add_content(fv, t, 1);
+    } else if (key == "content" || key == "tool_calls" || key == "output") {
+      add_content(fv, t, 1);
+    }
+  }
+  if (role == "function") t.take(framing.function_role);
+  if (role == "system" && !c.has_system) {
+    c.has_system = true;
+    c.first_system_text = text;
   }
 }
 
-void add_messages(value v, tally& t, const chat_framing& framing) {
-  if (!for_each_element(v, [&](value item) { add_message(item, t, framing); })) add_message(v, t, framing);
+void add_messages(value v, tally& t, conversation& c) {
+  if (!for_each_element(v, [&](value item) { add_message(item, t, c); })) add_message(v, t, c);
+}
+
+/// Tool definitions and the request's function choice. OpenAI renders the definitions as a
+/// namespace with a wrapping of its own, into the first system message if there is one (which
+/// saves a few tokens and adds a newline to that message); a forced function costs its name and
+/// 4 tokens, "none" one. Elsewhere, or when the definitions are not a list of named functions,
+/// their JSON text is counted.
+void add_tool_definitions(std::string_view definitions, std::string_view choice, bool render, tally& t,
+                          const conversation& c) {
+  const std::optional<std::string> rendered = render ? render_function_namespace(definitions) : std::nullopt;
+  if (!rendered) {
+    if (definitions != "[]") t.text(definitions);
+    return;
+  }
+  t.text(*rendered);
+  t.fixed(function_namespace_tokens);
+  if (c.has_system) {
+    tally padded{t.tokens_of, {}};
+    padded.text(std::string(c.first_system_text) + "\n");
+    tally plain{t.tokens_of, {}};
+    plain.text(c.first_system_text);
+    t.fixed(padded.total.tokens - std::min(padded.total.tokens, plain.total.tokens));
+    t.take(system_reuse_saving);
+  }
+  if (choice == "\"none\"") {
+    t.fixed(1);
+  } else if (const std::size_t key = choice.find("\"name\""); key != std::string_view::npos) {
+    // {"name":"f"}, or {"type":"function","function":{"name":"f"}}
+    const std::size_t open = choice.find('"', choice.find(':', key) + 1);
+    const std::size_t close = open == std::string_view::npos ? open : choice.find('"', open + 1);
+    if (close != std::string_view::npos) t.text(choice.substr(open + 1, close - open - 1));
+    t.fixed(4);
+  }
 }
 
 /// Legacy prompt or embeddings input: strings, or token ids already counted for us.
@@ -308,28 +390,33 @@ usage_estimator::count usage_estimator::prompt_tokens(api_schema schema, std::st
   if (thread_json_parser().iterate(padded.data(), request_body.size(), padded.size()).get(doc) ||
       doc.get_object().get(o))
     return t.total;
-  bool conversation = false;
+  conversation c{framing};
+  std::string_view definitions;
+  std::string_view choice;
   for (auto field : o) {
     std::string_view key;
     value fv;
     if (field.unescaped_key().get(key) || field.value().get(fv)) break;
     if (key == "messages") {
-      add_messages(fv, t, framing);
-      conversation = true;
+      add_messages(fv, t, c);
     } else if (key == "system" || key == "instructions") {
       t.fixed(framing.per_message);
       add_content(fv, t, 1);
-      conversation = true;
+      c.seen = true;
     } else if (key == "input" && schema == api_schema::openai_responses) {
-      add_messages(fv, t, framing);
-      conversation = true;
+      add_messages(fv, t, c);
     } else if (key == "input" || key == "prompt") {
       add_prompt_list(fv, t, 0);
     } else if (key == "tools" || key == "functions") {
-      add_raw(fv, t);
+      definitions = raw_json_of(fv);
+    } else if (key == "tool_choice" || key == "function_call") {
+      choice = raw_json_of(fv);
     }
   }
-  if (conversation) t.fixed(framing.reply);
+  // Read after the loop: the first system message is known wherever the definitions stood.
+  if (!definitions.empty())
+    add_tool_definitions(definitions, choice, framing.renders_functions && schema != api_schema::anthropic_messages, t, c);
+  if (c.seen) t.fixed(framing.reply);
   return t.total;
 }
 

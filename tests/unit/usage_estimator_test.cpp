@@ -58,6 +58,20 @@ TEST_F(UsageEstimatorFallback, CountsToolCallNamesAndArguments) {
             12u);
 }
 
+TEST_F(UsageEstimatorFallback, AddsThreeTokensForALegacyFunctionCall) {
+  // 3 + assistant(3) + 3 + get(1) + {"a":1}(2), reply 3
+  EXPECT_EQ(prompt(api_schema::openai_chat,
+                   R"({"messages":[{"role":"assistant","function_call":{"name":"get","arguments":"{\"a\":1}"}}]})")
+                .tokens,
+            15u);
+}
+
+TEST_F(UsageEstimatorFallback, TakesTwoTokensOffAFunctionRoleMessage) {
+  // 3 + function(2) + get(1) + 1 + done(1) - 2, reply 3
+  EXPECT_EQ(prompt(api_schema::openai_chat, R"({"messages":[{"role":"function","name":"get","content":"done"}]})").tokens,
+            9u);
+}
+
 TEST_F(UsageEstimatorFallback, CountsToolDefinitionsAsTheirJson) {
   // [{"a":1}] is 9 characters: 3 tokens, no messages so no framing
   EXPECT_EQ(prompt(api_schema::openai_chat, R"({"tools":[{"a":1}]})").tokens, 3u);
