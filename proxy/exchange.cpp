@@ -44,7 +44,8 @@ exchange::exchange(http_stream& agent, std::shared_ptr<upstream_connection> upst
 
 void exchange::start(http::request<http::string_body> upstream_request) {
   request_ = std::move(upstream_request);
-  if (upstream_->reusable()) return do_write_request();
+  // The session checked reusable() just before (one poll per request is enough).
+  if (upstream_->connected()) return do_write_request();
   upstream_->async_connect(svc_.cfg.timeouts.connect, [self = shared_from_this()](auto ec, std::string_view step) {
     self->on_connect(ec, step);
   });
@@ -125,6 +126,9 @@ void exchange::on_read_header(boost::system::error_code ec) {
   buffer_ = std::make_unique<std::array<char, relay_buffer_size>>();
 
   if (parser_->is_done()) return do_write_body({}, true);
+  // Body bytes that came with the header leave with it, in one write to the agent; otherwise
+  // the header goes out now, as it arrived, before any event of a stream.
+  if (upstream_->buffer().size() > 0) return do_read_body();
   agent_.expires_after(svc_.cfg.timeouts.write);
   agent_.visit([&](auto& stream) {
     http::async_write_header(stream, *serializer_,

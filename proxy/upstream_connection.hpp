@@ -30,6 +30,8 @@ public:
   /// True when the connection is open and the upstream has neither closed it nor sent
   /// anything unasked, so a request can be written on it without being lost.
   bool reusable() const;
+  /// True once connected, until closed; the session asks reusable() before handing it on.
+  bool connected() const noexcept { return connected_; }
   /// Sets the deadline of the next operations.
   void expires_after(std::chrono::steady_clock::duration timeout) { stream_.expires_after(timeout); }
   /// Closes the socket at once; pending operations complete with operation_aborted.
