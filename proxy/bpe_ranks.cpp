@@ -83,6 +83,9 @@ std::optional<bpe_ranks> bpe_ranks::parse(std::string_view text, std::string& er
   while (capacity < lines.size() * 2) capacity <<= 1;
   ranks.slots_.assign(capacity, empty_slot);
   ranks.entries_.reserve(lines.size());
+  std::size_t arena_bytes = 0;
+  for (const auto& line : lines) arena_bytes += line.first.size();
+  ranks.arena_.reserve(arena_bytes);
   for (const auto& [token, rank] : lines) {
     if (ranks.rank(token)) {
       error = "token of rank " + std::to_string(rank) + " is listed twice";
