@@ -163,8 +163,24 @@ void exchange::do_read_body() {
   });
 }
 
+void exchange::take_buffered_body() {
+  auto& body = parser_->get().body();
+  auto& buffered = upstream_->buffer();
+  for (int element = 0; element < max_buffered_elements && !parser_->is_done() && body.size > 0 && buffered.size() > 0;
+       ++element) {
+    boost::system::error_code ec;
+    const std::size_t used = parser_->put(buffered.data(), ec);
+    buffered.consume(used);
+    // need_more: the rest is a partial chunk header, left for the next read; need_buffer: full.
+    if (ec || used == 0) return;
+  }
+}
+
 void exchange::on_read_body(boost::system::error_code ec) {
   if (ec == http::error::need_buffer) ec = {};
+  // Under load one read brings several events: relay all that already arrived in one write
+  // instead of one write each. Nothing waits for bytes that have not arrived.
+  if (!ec) take_buffered_body();
   const std::size_t n = ec ? 0 : buffer_->size() - parser_->get().body().size;
   if (n > 0) {
     if (!first_body_byte_) first_body_byte_ = clock::now();

@@ -61,6 +61,8 @@ private:
   void on_read_header(boost::system::error_code ec);
   void on_write_header(boost::system::error_code ec);
   void do_read_body();
+  /// Moves body bytes the upstream buffer already holds into the relay buffer, no read.
+  void take_buffered_body();
   void on_read_body(boost::system::error_code ec);
   void do_write_body(std::string_view piece, bool last);
   void on_write_body(boost::system::error_code ec, bool last);
@@ -74,6 +76,8 @@ private:
   void finish(bool keep_alive);
 
   static constexpr std::size_t relay_buffer_size = 16 * 1024;
+  /// Bounds the parse of already-buffered body elements (chunk headers, data) per relay step.
+  static constexpr int max_buffered_elements = 256;
 
   http_stream& agent_;
   std::shared_ptr<upstream_connection> upstream_;
