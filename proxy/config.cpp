@@ -4,6 +4,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <set>
@@ -76,6 +77,16 @@ YAML::Node section(const YAML::Node& root, const char* name) {
   return node;
 }
 
+/// A misspelt key would otherwise be ignored and its default silently kept.
+void require_known_keys(const YAML::Node& node, std::initializer_list<std::string_view> known,
+                        std::string_view where, const std::string& path) {
+  for (const auto& item : node) {
+    const auto key = item.first.as<std::string>();
+    if (std::find(known.begin(), known.end(), key) == known.end())
+      throw config_error("config: unknown key '" + std::string(where) + "." + key + "' in " + path);
+  }
+}
+
 void read_config(const YAML::Node& root, const std::string& path, config& cfg) {
 
   static const std::set<std::string> known{"listen",    "admin_listen",     "threads", "ledger",   "pricing",
@@ -99,17 +110,11 @@ void read_config(const YAML::Node& root, const std::string& path, config& cfg) {
   }
   if (root["admin_token"]) cfg.admin_token = scalar<std::string>(root["admin_token"], "admin_token");
   if (const auto metrics = section(root, "metrics")) {
-    for (const auto& item : metrics)
-      if (item.first.as<std::string>() != "otel_genai")
-        throw config_error("config: unknown key 'metrics." + item.first.as<std::string>() + "' in " + path);
+    require_known_keys(metrics, {"otel_genai"}, "metrics", path);
     if (metrics["otel_genai"]) cfg.otel_genai_metrics = scalar<bool>(metrics["otel_genai"], "metrics.otel_genai");
   }
   if (const auto estimation = section(root, "estimation")) {
-    for (const auto& item : estimation) {
-      const auto key = item.first.as<std::string>();
-      if (key != "vocabulary_dir" && key != "families")
-        throw config_error("config: unknown key 'estimation." + key + "' in " + path);
-    }
+    require_known_keys(estimation, {"vocabulary_dir", "families"}, "estimation", path);
     if (estimation["vocabulary_dir"])
       cfg.estimation.vocabulary_dir = scalar<std::string>(estimation["vocabulary_dir"], "estimation.vocabulary_dir");
     if (const auto families = estimation["families"]) {
@@ -119,16 +124,22 @@ void read_config(const YAML::Node& root, const std::string& path, config& cfg) {
     }
   }
   if (const auto tls = section(root, "tls")) {
+    require_known_keys(tls, {"cert_file", "key_file"}, "tls", path);
     if (tls["cert_file"]) cfg.tls.cert_file = scalar<std::string>(tls["cert_file"], "tls.cert_file");
     if (tls["key_file"]) cfg.tls.key_file = scalar<std::string>(tls["key_file"], "tls.key_file");
   }
   if (root["custom_prices"]) cfg.custom_prices_yaml = YAML::Dump(root["custom_prices"]);
   if (const auto headers = section(root, "headers")) {
+    require_known_keys(headers, {"session", "node", "upstream"}, "headers", path);
     if (headers["session"]) cfg.session_header = scalar<std::string>(headers["session"], "headers.session");
     if (headers["node"]) cfg.node_header = scalar<std::string>(headers["node"], "headers.node");
     if (headers["upstream"]) cfg.upstream_header = scalar<std::string>(headers["upstream"], "headers.upstream");
   }
   if (const auto limits = section(root, "limits")) {
+    require_known_keys(limits,
+                       {"max_request_body_bytes", "max_header_bytes", "max_tag_length", "drain_max_bytes",
+                        "max_connections", "max_label_values", "ledger_queue_rows"},
+                       "limits", path);
     if (limits["max_request_body_bytes"])
       cfg.max_request_body_bytes = scalar<std::uint64_t>(limits["max_request_body_bytes"], "limits.max_request_body_bytes");
     if (limits["max_header_bytes"])
@@ -141,8 +152,14 @@ void read_config(const YAML::Node& root, const std::string& path, config& cfg) {
       cfg.max_connections = scalar<std::size_t>(limits["max_connections"], "limits.max_connections");
     if (limits["max_label_values"])
       cfg.max_label_values = scalar<std::size_t>(limits["max_label_values"], "limits.max_label_values");
+    if (limits["ledger_queue_rows"])
+      cfg.ledger_queue_bound = scalar<std::size_t>(limits["ledger_queue_rows"], "limits.ledger_queue_rows");
   }
   if (const auto t = section(root, "timeouts")) {
+    require_known_keys(t,
+                       {"connect", "first_byte", "idle", "request_header", "request_body", "keep_alive_idle",
+                        "write", "shutdown_grace", "drain"},
+                       "timeouts", path);
     read_duration(t, "connect", cfg.timeouts.connect);
     read_duration(t, "first_byte", cfg.timeouts.first_byte);
     read_duration(t, "idle", cfg.timeouts.idle);
@@ -251,6 +268,7 @@ void validate(config& cfg) {
   if (cfg.max_header_bytes < 1024) throw config_error("config: limits.max_header_bytes must be at least 1024");
   if (cfg.max_connections == 0) throw config_error("config: limits.max_connections must be at least 1");
   if (cfg.max_label_values == 0) throw config_error("config: limits.max_label_values must be at least 1");
+  if (cfg.ledger_queue_bound == 0) throw config_error("config: limits.ledger_queue_rows must be at least 1");
   if (cfg.tls.cert_file.empty() != cfg.tls.key_file.empty())
     throw config_error("config: tls needs both cert_file and key_file");
   // The token may come from the environment so that it stays out of config files and process lists.

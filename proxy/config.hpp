@@ -95,6 +95,7 @@ struct config {
   std::uint64_t drain_max_bytes = 64ull << 20; ///< agent gone: upstream bytes still read for the usage
   std::size_t max_connections = 10'000;        ///< open agent connections; beyond: 503
   std::size_t max_label_values = 100;          ///< distinct node / model label values; beyond: "other"
+  std::size_t ledger_queue_bound = 100'000;    ///< ledger rows queued; beyond: counted and warned, still kept
   bool otel_genai_metrics = false;             ///< also export token counts under OpenTelemetry GenAI names
   std::string admin_token;                     ///< when set, /metrics and /usage need this bearer token
   listener_tls_config tls;                     ///< proxy listener TLS; off when cert_file is empty

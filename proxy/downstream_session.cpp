@@ -170,6 +170,7 @@ void downstream_session::on_exchange_done(bool keep_alive) {
 void downstream_session::send_error(http::status status, std::string_view message, std::string_view code,
                                     bool keep_alive) {
   log_line(log_level::info, "request_rejected").kv("status", static_cast<int>(status)).kv("code", code);
+  svc_.meters.record_rejected(code);
   const unsigned version = parser_ ? parser_->get().version() : 11;
   auto res = std::make_shared<http::response<http::string_body>>(
       make_error_response(status, message, code, version == 10 ? 10 : 11, keep_alive));

@@ -145,7 +145,7 @@ constexpr std::chrono::milliseconds group_commit_linger{10};
 constexpr std::size_t group_commit_rows = 256;
 
 struct ledger::impl {
-  explicit impl(const std::string& file_path);
+  impl(const std::string& file_path, std::size_t bound);
   ~impl();
 
   /// Closes what was opened and throws an error naming the file and `detail`.
@@ -180,12 +180,14 @@ struct ledger::impl {
   std::deque<queued_item> queue; ///< rows and jobs in call order, guarded by mutex
   std::size_t queued_jobs = 0;   ///< jobs in queue, guarded by mutex
   bool closing = false;          ///< guarded by mutex
+  std::size_t queue_bound;
   std::atomic<std::size_t> pending_rows{0}; ///< rows queued or being written
-  std::uint64_t lost_rows = 0;   ///< rows given up on; touched by the writer thread only
+  std::atomic<std::uint64_t> lost_rows{0};  ///< rows given up on; written by the writer thread only
+  std::atomic<std::uint64_t> overflowed_rows{0}; ///< rows queued past queue_bound; written under mutex
   std::thread writer;
 };
 
-ledger::impl::impl(const std::string& file_path) : path(file_path) {
+ledger::impl::impl(const std::string& file_path, std::size_t bound) : path(file_path), queue_bound(bound) {
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
       SQLITE_OK) {
     fail_open(last_error());
@@ -241,12 +243,13 @@ void ledger::impl::create_schema() {
 
 bool ledger::impl::enqueue(queued_item item) {
   bool wake_writer = false;
+  std::uint64_t overflow = 0; ///< this row's number among the overflowed ones, 0 if it is not one
   {
     std::lock_guard lock(mutex);
     if (closing) return false;
     const bool is_job = std::holds_alternative<commit_job>(item);
     if (is_job) ++queued_jobs;
-    else ++pending_rows;
+    else if (++pending_rows > queue_bound) overflow = ++overflowed_rows;
     // Waking the writer for every row would cost a context switch per exchange. It is woken
     // when the first row of a batch arrives (to start its linger), when the batch is full, and
     // at once for a query, which must see every row queued before it.
@@ -254,6 +257,14 @@ bool ledger::impl::enqueue(queued_item item) {
     queue.push_back(std::move(item));
   }
   if (wake_writer) wake.notify_one();
+  // One warning per power of two keeps a long stall visible without flooding the log.
+  if (overflow != 0 && (overflow & (overflow - 1)) == 0)
+    log_line(log_level::warn, "ledger_queue_overflow")
+        .kv("path", path)
+        .kv("queued_rows", static_cast<std::uint64_t>(pending_rows.load()))
+        .kv("bound", static_cast<std::uint64_t>(queue_bound))
+        .kv("overflowed_rows_total", overflow)
+        .kv("detail", "the database is not keeping up; rows are kept in memory");
   return true;
 }
 
@@ -302,7 +313,7 @@ void ledger::impl::write_rows(const std::vector<exchange_record>& rows) {
           .kv("rows", static_cast<std::uint64_t>(rows.size()))
           .kv("attempts", write_attempts)
           .kv("error", *error)
-          .kv("lost_rows_total", lost_rows);
+          .kv("lost_rows_total", lost_rows.load());
       return;
     }
     log_line(log_level::warn, "ledger_write_retry")
@@ -366,7 +377,8 @@ void ledger::impl::close_database() noexcept {
   db = nullptr;
 }
 
-ledger::ledger(const std::string& path) : impl_(std::make_unique<impl>(path)) {}
+ledger::ledger(const std::string& path, std::size_t queue_bound)
+    : impl_(std::make_unique<impl>(path, queue_bound)) {}
 
 ledger::~ledger() { close(); }
 
@@ -386,5 +398,9 @@ void ledger::after_commit(std::function<void(sqlite3&)> job) {
 void ledger::close() { impl_->stop(); }
 
 std::size_t ledger::queue_depth() const noexcept { return impl_->pending_rows.load(); }
+
+ledger_state ledger::state() const noexcept {
+  return {impl_->pending_rows.load(), impl_->lost_rows.load(), impl_->overflowed_rows.load()};
+}
 
 } // namespace tokenmeter

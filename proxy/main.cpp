@@ -149,9 +149,9 @@ int run(config cfg) {
         .kv("prefix", up.prefix)
         .kv("tls", up.tls ? "true" : "false");
 
-  ledger book(cfg.ledger_path);
+  ledger book(cfg.ledger_path, cfg.ledger_queue_bound);
   metrics meters(cfg.max_label_values, cfg.otel_genai_metrics);
-  meters.set_ledger_queue_depth([&book] { return book.queue_depth(); });
+  meters.set_ledger_probe([&book] { return book.state(); });
   if (const auto source = prices.source(); source->table) meters.set_pricing_info(source->path, source->sha256);
   const tokenizer_set tokenizers = tokenizer_set::load(tokenizer_set::directory_for(cfg.estimation.vocabulary_dir));
   const usage_estimator estimator(tokenizers, cfg.estimation.families);

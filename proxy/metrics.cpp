@@ -125,29 +125,34 @@ struct tuple_series {
   std::array<prometheus::Histogram*, otel_token_types.size()> otel_tokens; ///< null unless opted in
 };
 
-/// The counters of one family labelled {upstream, kind}, each resolved on first use.
-class upstream_kind_counters {
+/// The counters of one family whose label values are few and come from config or code
+/// (upstream names, error kinds, rejection reasons), each resolved on first use.
+template <std::size_t N> class keyed_counters {
 public:
-  explicit upstream_kind_counters(prometheus::Family<prometheus::Counter>& family)
-      : family_(family) {}
+  keyed_counters(prometheus::Family<prometheus::Counter>& family, std::array<std::string, N> names)
+      : family_(family), names_(std::move(names)) {}
 
-  prometheus::Counter& get(std::string_view upstream, std::string_view kind) {
-    // The unit separator cannot occur in a config name or a note kind.
+  prometheus::Counter& get(const std::array<std::string_view, N>& values) {
+    // The unit separator cannot occur in a config name, a note kind or a reason.
     std::string key;
-    key.reserve(upstream.size() + kind.size() + 1);
-    key.append(upstream).append(1, '\x1f').append(kind);
+    for (std::string_view value : values) key.append(value).append(1, '\x1f');
     {
       std::shared_lock lock(mutex_);
       if (const auto found = counters_.find(key); found != counters_.end()) return *found->second;
     }
     std::unique_lock lock(mutex_);
     auto& counter = counters_[key];
-    if (!counter) counter = &family_.Add({{"upstream", std::string(upstream)}, {"kind", std::string(kind)}});
+    if (!counter) {
+      prometheus::Labels labels;
+      for (std::size_t i = 0; i < N; ++i) labels.emplace(names_[i], std::string(values[i]));
+      counter = &family_.Add(labels);
+    }
     return *counter;
   }
 
 private:
   prometheus::Family<prometheus::Counter>& family_;
+  std::array<std::string, N> names_;
   std::shared_mutex mutex_;
   std::map<std::string, prometheus::Counter*, std::less<>> counters_; ///< never erased
 };
@@ -192,16 +197,20 @@ struct metrics::impl {
   prometheus::Family<prometheus::Counter>& usage_missing;
   prometheus::Family<prometheus::Counter>& unpriced_tokens;
   prometheus::Family<prometheus::Gauge>& pricing_info;
-  upstream_kind_counters upstream_errors;
-  upstream_kind_counters data_quality_events;
+  keyed_counters<2> upstream_errors;
+  keyed_counters<2> data_quality_events;
+  keyed_counters<1> rejected_requests;
   prometheus::Family<prometheus::Histogram>* otel_token_usage = nullptr; ///< null unless opted in
 
   std::mutex pricing_mutex;
   prometheus::Gauge* pricing_gauge = nullptr; ///< the series of the table in force; guarded by pricing_mutex
 
   prometheus::Gauge& ledger_queue_depth;
-  std::mutex queue_depth_mutex;
-  std::function<std::size_t()> queue_depth; ///< guarded by queue_depth_mutex
+  prometheus::Counter& ledger_rows_lost;
+  prometheus::Counter& ledger_queue_overflow;
+  std::mutex ledger_mutex;
+  std::function<ledger_state()> ledger_probe; ///< guarded by ledger_mutex
+  ledger_state ledger_seen;                   ///< the probe's last answer; guarded by ledger_mutex
 
   prometheus::Family<prometheus::Counter>& label_overflow;
   prometheus::Gauge& open_streams;
@@ -252,11 +261,18 @@ metrics::impl::impl(std::size_t max_label_values, bool otel_genai)
       upstream_errors(prometheus::BuildCounter()
                           .Name("tokenmeter_upstream_errors_total")
                           .Help("Failures to reach or hear from an upstream, by kind.")
-                          .Register(*registry)),
+                          .Register(*registry),
+                      {"upstream", "kind"}),
       data_quality_events(prometheus::BuildCounter()
                               .Name("tokenmeter_data_quality_events_total")
                               .Help("Exchanges whose usage needed a repair or is doubtful, by kind.")
-                              .Register(*registry)),
+                              .Register(*registry),
+                          {"upstream", "kind"}),
+      rejected_requests(prometheus::BuildCounter()
+                            .Name("tokenmeter_requests_rejected_total")
+                            .Help("Agent requests refused before reaching an upstream, by reason (limits, bad input).")
+                            .Register(*registry),
+                        {"reason"}),
       otel_token_usage(otel_genai ? &prometheus::BuildHistogram()
                                          .Name("gen_ai_client_token_usage")
                                          .Help("OpenTelemetry GenAI: tokens of each exchange, by token type.")
@@ -267,6 +283,16 @@ metrics::impl::impl(std::size_t max_label_values, bool otel_genai)
                              .Help("Ledger rows queued and not yet committed to the database.")
                              .Register(*registry)
                              .Add({})),
+      ledger_rows_lost(prometheus::BuildCounter()
+                           .Name("tokenmeter_ledger_rows_lost_total")
+                           .Help("Ledger rows given up on after the database refused them repeatedly.")
+                           .Register(*registry)
+                           .Add({})),
+      ledger_queue_overflow(prometheus::BuildCounter()
+                                .Name("tokenmeter_ledger_queue_overflow_total")
+                                .Help("Ledger rows queued while the queue was past its bound (kept, not dropped).")
+                                .Register(*registry)
+                                .Add({})),
       label_overflow(prometheus::BuildCounter()
                          .Name("tokenmeter_label_overflow_total")
                          .Help("Exchanges whose node or model label was folded into \"other\" (limits.max_label_values).")
@@ -365,7 +391,7 @@ void metrics::record(const exchange_record& row) {
   for (std::string_view notes = row.notes; !notes.empty();) {
     const std::size_t comma = notes.find(',');
     const std::string_view kind = notes.substr(0, comma);
-    if (!kind.empty()) impl_->data_quality_events.get(row.upstream, kind).Increment();
+    if (!kind.empty()) impl_->data_quality_events.get({row.upstream, kind}).Increment();
     notes = comma == std::string_view::npos ? std::string_view{} : notes.substr(comma + 1);
   }
   if (row.source == usage_source::missing) {
@@ -394,22 +420,32 @@ void metrics::set_pricing_info(std::string_view source, std::string_view sha256)
 }
 
 void metrics::record_upstream_error(std::string_view upstream, std::string_view kind) {
-  impl_->upstream_errors.get(upstream, kind).Increment();
+  impl_->upstream_errors.get({upstream, kind}).Increment();
 }
+
+void metrics::record_rejected(std::string_view reason) { impl_->rejected_requests.get({reason}).Increment(); }
 
 void metrics::stream_opened() { impl_->open_streams.Increment(); }
 
 void metrics::stream_closed() { impl_->open_streams.Decrement(); }
 
-void metrics::set_ledger_queue_depth(std::function<std::size_t()> depth) {
-  std::lock_guard lock(impl_->queue_depth_mutex);
-  impl_->queue_depth = std::move(depth);
+void metrics::set_ledger_probe(std::function<ledger_state()> probe) {
+  std::lock_guard lock(impl_->ledger_mutex);
+  impl_->ledger_probe = std::move(probe);
 }
 
 std::string metrics::scrape() const {
   {
-    std::lock_guard lock(impl_->queue_depth_mutex);
-    if (impl_->queue_depth) impl_->ledger_queue_depth.Set(static_cast<double>(impl_->queue_depth()));
+    std::lock_guard lock(impl_->ledger_mutex);
+    if (impl_->ledger_probe) {
+      const ledger_state now = impl_->ledger_probe();
+      ledger_state& seen = impl_->ledger_seen;
+      impl_->ledger_queue_depth.Set(static_cast<double>(now.queue_depth));
+      // The ledger's counts only grow; the counters take what grew since the last scrape.
+      impl_->ledger_rows_lost.Increment(static_cast<double>(now.lost_rows - seen.lost_rows));
+      impl_->ledger_queue_overflow.Increment(static_cast<double>(now.overflowed_rows - seen.overflowed_rows));
+      seen = now;
+    }
   }
   return prometheus::TextSerializer().Serialize(impl_->registry->Collect());
 }

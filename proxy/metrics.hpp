@@ -1,6 +1,7 @@
 #pragma once
 
 #include "exchange_record.hpp"
+#include "ledger_state.hpp"
 
 #include <cstddef>
 #include <functional>
@@ -34,8 +35,10 @@ public:
   void stream_opened();
   /// The end of a stream counted by stream_opened().
   void stream_closed();
-  /// Where tokenmeter_ledger_queue_depth is read from at each scrape (rows not yet committed).
-  void set_ledger_queue_depth(std::function<std::size_t()> depth);
+  /// Counts one agent request refused before it reached an upstream (a limit, bad input).
+  void record_rejected(std::string_view reason);
+  /// Where the ledger's gauge and counters are read from at each scrape.
+  void set_ledger_probe(std::function<ledger_state()> probe);
   /// The text exposition format (version 0.0.4) of every metric.
   std::string scrape() const;
 

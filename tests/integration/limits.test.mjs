@@ -98,6 +98,14 @@ describe('request size', () => {
     assertTokenmeterError(res);
     assert.equal(reachedUpstream(session), 0);
   });
+
+  test('each refused request is counted by its reason in tokenmeter_requests_rejected_total', async () => {
+    const { text } = await meter.adminText('/metrics');
+
+    // The two 413s and the 431 above, and nothing else of this instance so far.
+    assert.equal(metricValue(text, 'tokenmeter_requests_rejected_total', { reason: 'body_too_large' }), 2);
+    assert.equal(metricValue(text, 'tokenmeter_requests_rejected_total', { reason: 'header_too_large' }), 1);
+  });
 });
 
 describe('slow agents', () => {
@@ -228,6 +236,8 @@ describe('open connections', () => {
       const json = JSON.parse(bodyOf(text));
       assert.equal(json.error.type, 'tokenmeter_error');
       assert.equal(json.error.code, 'too_many_connections');
+      const { text: metricsText } = await capped.adminText('/metrics');
+      assert.equal(metricValue(metricsText, 'tokenmeter_requests_rejected_total', { reason: 'too_many_connections' }), 1);
     } finally {
       for (const conn of held) conn.socket.destroy();
     }

@@ -80,6 +80,41 @@ TEST(Config, RejectsUnknownKeysNamingThem) {
   std::remove(path.c_str());
 }
 
+TEST(Config, RejectsAMisspeltLimitNamingIt) {
+  const auto path = write_temp("limits: {max_conections: 5}\n");
+  try {
+    parse({"--config", path.c_str()});
+    FAIL() << "expected config_error";
+  } catch (const config_error& e) {
+    EXPECT_NE(std::string(e.what()).find("limits.max_conections"), std::string::npos);
+  }
+  std::remove(path.c_str());
+}
+
+TEST(Config, RejectsAMisspeltTimeoutNamingIt) {
+  const auto path = write_temp("timeouts: {first_bytes: 5}\n");
+  try {
+    parse({"--config", path.c_str()});
+    FAIL() << "expected config_error";
+  } catch (const config_error& e) {
+    EXPECT_NE(std::string(e.what()).find("timeouts.first_bytes"), std::string::npos);
+  }
+  std::remove(path.c_str());
+}
+
+TEST(Config, ReadsTheLedgerQueueBound) {
+  const auto path = write_temp("limits: {ledger_queue_rows: 500}\n");
+  EXPECT_EQ(parse({"--config", path.c_str()}).cfg.ledger_queue_bound, 500u);
+  std::remove(path.c_str());
+}
+
+TEST(Config, SampleConfigFileIsAccepted) {
+  const auto cmd = parse({"--config", TOKENMETER_SAMPLE_CONFIG});
+  EXPECT_EQ(cmd.cfg.max_connections, 10'000u);
+  EXPECT_EQ(cmd.cfg.ledger_queue_bound, 100'000u);
+  EXPECT_EQ(cmd.cfg.timeouts.drain, std::chrono::seconds(120));
+}
+
 TEST(Config, OpenTelemetryMetricsAreOffByDefault) { EXPECT_FALSE(parse({}).cfg.otel_genai_metrics); }
 
 TEST(Config, ReadsTheOpenTelemetryMetricsOptIn) {

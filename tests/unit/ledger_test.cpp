@@ -164,6 +164,21 @@ TEST_F(LedgerTest, QueueDepthCountsRowsWaitingForTheWriter) {
   EXPECT_EQ(book.queue_depth(), 0u);
 }
 
+TEST_F(LedgerTest, RowsPastTheQueueBoundAreCountedAsOverflowAndStillStored) {
+  ledger book(db_path(), 2);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  book.after_commit([released](sqlite3&) { released.wait(); });
+  for (int i = 0; i < 5; ++i) book.append(priced_row());
+  const ledger_state stalled = book.state();
+  EXPECT_EQ(stalled.queue_depth, 5u);
+  EXPECT_EQ(stalled.overflowed_rows, 3u);
+  release.set_value();
+  EXPECT_EQ(count_rows(book), 5);
+  EXPECT_EQ(book.state().overflowed_rows, 3u);
+  EXPECT_EQ(book.state().lost_rows, 0u);
+}
+
 TEST_F(LedgerTest, ConcurrentAppendsAreAllStored) {
   ledger book(db_path());
   std::vector<std::thread> writers;

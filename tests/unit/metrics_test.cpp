@@ -387,11 +387,33 @@ TEST(Metrics, MissingUsageIsNoTokensPerRequestObservation) {
 
 TEST(Metrics, LedgerQueueDepthIsReadAtEachScrape) {
   metrics meter;
-  std::size_t depth = 7;
-  meter.set_ledger_queue_depth([&depth] { return depth; });
+  ledger_state state{7, 0, 0};
+  meter.set_ledger_probe([&state] { return state; });
   EXPECT_THAT(meter.scrape(), has_line("tokenmeter_ledger_queue_depth 7"));
-  depth = 0;
+  state.queue_depth = 0;
   EXPECT_THAT(meter.scrape(), has_line("tokenmeter_ledger_queue_depth 0"));
+}
+
+TEST(Metrics, LedgerLostAndOverflowedRowsAreCountersThatFollowTheLedger) {
+  metrics meter;
+  ledger_state state{0, 2, 5};
+  meter.set_ledger_probe([&state] { return state; });
+  meter.scrape();
+  state.lost_rows = 3;
+  state.overflowed_rows = 9;
+  const std::string text = meter.scrape();
+  EXPECT_THAT(text, has_line("tokenmeter_ledger_rows_lost_total 3"));
+  EXPECT_THAT(text, has_line("tokenmeter_ledger_queue_overflow_total 9"));
+}
+
+TEST(Metrics, RejectedRequestsAreCountedByReason) {
+  metrics meter;
+  meter.record_rejected("body_too_large");
+  meter.record_rejected("body_too_large");
+  meter.record_rejected("too_many_connections");
+  const std::string text = meter.scrape();
+  EXPECT_THAT(text, has_line(R"m(tokenmeter_requests_rejected_total{reason="body_too_large"} 2)m"));
+  EXPECT_THAT(text, has_line(R"m(tokenmeter_requests_rejected_total{reason="too_many_connections"} 1)m"));
 }
 
 TEST(Metrics, BuildInfoNamesTheVersion) {
