@@ -90,6 +90,24 @@ describe('deploy/Dockerfile and deploy/docker-compose.yml', async () => {
     for (const source of sources) assert.ok(await exists(path.join(REPO, source)), source);
   });
 
+  test('the build stage has every script setup.sh runs before it runs it', async () => {
+    const setup = await read(REPO, 'scripts/setup.sh');
+    const used = [...new Set([...setup.matchAll(/\b(scripts\/[\w.-]+)/g)].map((m) => m[1]))];
+    assert.ok(used.includes('scripts/llama3_vocabulary.mjs'), 'setup.sh converts the Llama 3 vocabulary');
+    const copiedBeforeSetup = dockerfile.slice(0, dockerfile.indexOf('RUN scripts/setup.sh'));
+    const copied = [...copiedBeforeSetup.matchAll(/^COPY (?!--from)(\S+) (\S+)/gm)].map((m) => m[1]);
+    for (const script of used) {
+      assert.ok(copied.some((source) => script === source || script.startsWith(`${source}/`)), `${script} is not copied`);
+    }
+  });
+
+  test('installs the vocabularies the binary looks for in share/tokenmeter/vocab', async () => {
+    const cmake = await read(REPO, 'proxy/CMakeLists.txt');
+    assert.match(cmake, /install\(DIRECTORY \$\{TOKENMETER_VOCAB_DIR\}\/ DESTINATION share\/tokenmeter\/vocab/);
+    assert.match(dockerfile, /cmake --install build --prefix \/opt\/tokenmeter/);
+    assert.match(dockerfile, /^COPY --from=build \/opt\/tokenmeter \/opt\/tokenmeter$/m);
+  });
+
   test('builds with the README\'s build command', () => {
     const build = /^RUN (cmake -S .*)$/m.exec(dockerfile);
     assert.ok(build, 'a RUN cmake line');
