@@ -33,12 +33,14 @@ std::int64_t cost_pico_usd(const token_usage& usage, const model_rates& rates) n
                                         ? std::numeric_limits<std::uint64_t>::max()
                                         : cached + written;
   const std::uint64_t uncached = prompt > cache_total ? prompt - cache_total : 0;
+  const std::uint64_t written_1h = std::min(usage.cache_write_1h_tokens.value_or(0), written);
 
   // Reasoning tokens are a subset of completion_tokens, so they are never added again.
   const std::uint64_t terms[] = {
       saturating_term(uncached, rates.input),
       saturating_term(cached, rates.cached_input),
-      saturating_term(written, rates.cache_write),
+      saturating_term(written - written_1h, rates.cache_write),
+      saturating_term(written_1h, rates.cache_write_1h.value_or(rates.cache_write)),
       saturating_term(usage.completion_tokens.value_or(0), rates.output),
   };
   std::uint64_t total = 0;

@@ -3,6 +3,7 @@
 #include "token_usage.hpp"
 
 #include <cstdint>
+#include <optional>
 
 namespace tokenmeter {
 
@@ -13,12 +14,15 @@ struct model_rates {
   std::int64_t cached_input = 0; ///< prompt tokens read from a cache
   std::int64_t cache_write = 0;  ///< prompt tokens written to a cache
   std::int64_t output = 0;       ///< completion tokens, reasoning included
+  /// Prompt tokens written to a cache for one hour (Anthropic); unset: billed at cache_write.
+  std::optional<std::int64_t> cache_write_1h;
   friend bool operator==(const model_rates&, const model_rates&) = default;
 };
 
 /// The exact cost in pico-USD: uncached prompt x input + cached x cached_input
-/// + cache_write x cache_write + completion x output. Unset counts and negative rates
-/// count as zero; the result saturates at INT64_MAX instead of wrapping.
+/// + five-minute writes x cache_write + one-hour writes x cache_write_1h + completion x output.
+/// Unset counts and negative rates count as zero; the result saturates at INT64_MAX instead
+/// of wrapping.
 std::int64_t cost_pico_usd(const token_usage& usage, const model_rates& rates) noexcept;
 
 } // namespace tokenmeter

@@ -84,7 +84,7 @@ private:
     }
     price.base.cached_input = cached.value_or(price.base.input);
     price.base.cache_write = rate("cache_creation_input_token_cost").value_or(price.base.input);
-    price.cache_write_1h = rate("cache_creation_input_token_cost_above_1hr");
+    price.base.cache_write_1h = rate("cache_creation_input_token_cost_above_1hr");
     price.long_context = long_context(price.base);
     for (const std::string_view tier : service_tier_names) {
       if (auto rates = tier_rates("_" + std::string(tier), price.base)) {
@@ -111,11 +111,13 @@ private:
     const auto output = rate("output_cost_per_token" + suffix);
     const auto cached = rate("cache_read_input_token_cost" + suffix);
     const auto written = rate("cache_creation_input_token_cost" + suffix);
-    if (!input && !output && !cached && !written) {
+    const auto written_1h = rate("cache_creation_input_token_cost_above_1hr" + suffix);
+    if (!input && !output && !cached && !written && !written_1h) {
       return std::nullopt;
     }
     return model_rates{input.value_or(base.input), cached.value_or(base.cached_input),
-                       written.value_or(base.cache_write), output.value_or(base.output)};
+                       written.value_or(base.cache_write), output.value_or(base.output),
+                       written_1h ? written_1h : base.cache_write_1h};
   }
 
   std::optional<std::int64_t> rate(const std::string& field) {

@@ -29,7 +29,6 @@ struct applied_rates {
 /// Everything the table knows about one model's price.
 struct model_price {
   model_rates base;                              ///< the standard tier, short context
-  std::optional<std::int64_t> cache_write_1h;    ///< Anthropic's 1-hour cache write, when listed
   std::optional<long_context_tier> long_context; ///< rates above a prompt-size threshold
   /// Rates by the response's `service_tier` (lower-case, e.g. "flex", "priority").
   std::vector<std::pair<std::string, model_rates>> service_tiers;

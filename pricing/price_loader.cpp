@@ -17,9 +17,10 @@
 namespace tokenmeter {
 namespace {
 
-// Below 0.001 USD per 1M tokens no model is priced; such a value is almost surely a
-// per-token or per-1K price pasted into the per-1M column.
-constexpr std::int64_t min_plausible_micro_usd = 1'000;
+// Below 0.01 USD per 1M tokens no model's input or output is priced (the cheapest listed is
+// 0.02). Such a value is a per-token price, or the per-1K price of a model under 10 USD per 1M,
+// pasted into the per-1M column. A per-1K price of a dearer model cannot be told apart.
+constexpr std::int64_t min_plausible_micro_usd = 10'000;
 // Above 1000 USD per 1M tokens (o1-pro's output is 600) a value is a per-1B price or a typo.
 constexpr std::int64_t max_plausible_micro_usd = 1'000'000'000;
 
@@ -37,12 +38,14 @@ constexpr std::array<rate_field, 4> rate_fields{{
 }};
 
 constexpr std::array<std::string_view, 3> provider_keys{"source", "read_on", "models"};
-constexpr std::array<std::string_view, 6> model_keys{
-    "name", "aliases", "cache_write_1h", "long_context", "service_tiers", "fine_tuned"};
+constexpr std::array<std::string_view, 5> model_keys{"name", "aliases", "long_context", "service_tiers",
+                                                     "fine_tuned"};
+/// The optional rate of every rates block: Anthropic's one-hour cache write.
+constexpr std::string_view one_hour_write_key = "cache_write_1h";
 
 bool is_rate_key(std::string_view key) {
-  return std::any_of(rate_fields.begin(), rate_fields.end(),
-                     [&](const rate_field& field) { return field.key == key; });
+  return key == one_hour_write_key || std::any_of(rate_fields.begin(), rate_fields.end(),
+                                                  [&](const rate_field& field) { return field.key == key; });
 }
 
 bool is_model_field(std::string_view key) {
@@ -153,9 +156,6 @@ private:
     }
     named_price entry{name, {}};
     entry.price.base = parse_rates(model, where);
-    if (const YAML::Node one_hour = model["cache_write_1h"]) {
-      entry.price.cache_write_1h = parse_rate(one_hour, where + ": field 'cache_write_1h' ", false);
-    }
     if (const YAML::Node tier = model["long_context"]) {
       entry.price.long_context = parse_long_context(tier, where + ": long_context");
     }
@@ -248,6 +248,9 @@ private:
       }
       rates.*field.member = parse_rate(value, prefix, field.unit_checked);
     }
+    if (const YAML::Node one_hour = block[std::string(one_hour_write_key)]) {
+      rates.cache_write_1h = parse_rate(one_hour, where + ": field '" + std::string(one_hour_write_key) + "' ", false);
+    }
     return rates;
   }
 
@@ -263,8 +266,8 @@ private:
     }
     if (unit_checked && parsed.micro_usd > 0 && parsed.micro_usd < min_plausible_micro_usd) {
       errors_.add(value, prefix + "'" + value.Scalar() +
-                             "' is below 0.001 and looks like a per-token price: the unit is USD "
-                             "per 1M tokens");
+                             "' is below 0.01 and looks like a per-token or per-1K price: the unit "
+                             "is USD per 1M tokens");
     }
     if (unit_checked && parsed.micro_usd > max_plausible_micro_usd) {
       errors_.add(value, prefix + "'" + value.Scalar() +

@@ -16,18 +16,22 @@ namespace {
 constexpr std::string_view usage_text =
     "usage: tokenmeter pricing check FILE\n"
     "       tokenmeter pricing quote --model M --prompt N --completion N [--cached N]\n"
-    "                                [--cache-write N] [--reasoning N] [--service-tier T]\n"
+    "                                [--cache-write N [--cache-write-1h N]] [--reasoning N]\n"
+    "                                [--service-tier T]\n"
     "                                [--pricing FILE]\n";
 
 struct usage_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A rate in micro-USD per 1M tokens as USD per 1M tokens.
+std::string usd(std::int64_t micro) { return decimal_text(static_cast<std::uint64_t>(micro), 6); }
+
 /// Rates as "in 2.5 / cached 1.25 / write 0 / out 10" USD per 1M tokens.
 std::string rates_text(const model_rates& rates) {
-  const auto usd = [](std::int64_t micro) { return decimal_text(static_cast<std::uint64_t>(micro), 6); };
   return "in " + usd(rates.input) + " / cached " + usd(rates.cached_input) + " / write " +
-         usd(rates.cache_write) + " / out " + usd(rates.output);
+         usd(rates.cache_write) + (rates.cache_write_1h ? " / 1h write " + usd(*rates.cache_write_1h) : "") +
+         " / out " + usd(rates.output);
 }
 
 std::string usd_from_pico(std::int64_t pico) {
@@ -35,11 +39,7 @@ std::string usd_from_pico(std::int64_t pico) {
 }
 
 void print_model(std::ostream& out, std::string_view name, const model_price& price) {
-  out << "  " << name << ": " << rates_text(price.base);
-  if (price.cache_write_1h) {
-    out << " / 1h write " << decimal_text(static_cast<std::uint64_t>(*price.cache_write_1h), 6);
-  }
-  out << "\n";
+  out << "  " << name << ": " << rates_text(price.base) << "\n";
   if (price.long_context) {
     out << "    above " << price.long_context->above_prompt_tokens
         << " prompt tokens: " << rates_text(price.long_context->rates) << "\n";
@@ -101,7 +101,7 @@ int quote(const std::vector<std::string>& args, const std::string& default_table
     options[args[i]] = args[i + 1];
   }
   constexpr std::string_view known[] = {"--model",     "--prompt",    "--completion",
-                                        "--cached",    "--cache-write", "--reasoning",
+                                        "--cached",    "--cache-write", "--cache-write-1h", "--reasoning",
                                         "--service-tier", "--pricing"};
   for (const auto& [flag, value] : options) {
     if (std::find(std::begin(known), std::end(known), flag) == std::end(known)) {
@@ -119,6 +119,7 @@ int quote(const std::vector<std::string>& args, const std::string& default_table
   const std::pair<std::string_view, std::optional<std::uint64_t> token_usage::*> optional_counts[] = {
       {"--cached", &token_usage::cached_prompt_tokens},
       {"--cache-write", &token_usage::cache_write_tokens},
+      {"--cache-write-1h", &token_usage::cache_write_1h_tokens},
       {"--reasoning", &token_usage::reasoning_tokens},
   };
   for (const auto& [flag, field] : optional_counts) {
@@ -142,16 +143,17 @@ int quote(const std::vector<std::string>& args, const std::string& default_table
   const std::uint64_t prompt = *usage.prompt_tokens;
   const std::uint64_t cached = usage.cached_prompt_tokens.value_or(0);
   const std::uint64_t written = usage.cache_write_tokens.value_or(0);
+  const std::uint64_t written_1h = std::min(usage.cache_write_1h_tokens.value_or(0), written);
   const std::uint64_t uncached = prompt > cached + written ? prompt - cached - written : 0;
   out << "model: " << model << "\n"
       << "matched: " << quoted->match.entry << " (" << quoted->match.rule << ")\n"
       << "tier: " << quoted->applied.tier << "\n"
       << "rates (USD per 1M tokens): " << rates_text(rates) << "\n"
-      << "uncached prompt " << uncached << " x " << decimal_text(static_cast<std::uint64_t>(rates.input), 6)
-      << " + cached " << cached << " x " << decimal_text(static_cast<std::uint64_t>(rates.cached_input), 6)
-      << " + cache write " << written << " x " << decimal_text(static_cast<std::uint64_t>(rates.cache_write), 6)
-      << " + completion " << *usage.completion_tokens << " x "
-      << decimal_text(static_cast<std::uint64_t>(rates.output), 6)
+      << "uncached prompt " << uncached << " x " << usd(rates.input) << " + cached " << cached << " x "
+      << usd(rates.cached_input) << " + cache write " << written - written_1h << " x " << usd(rates.cache_write);
+  if (written_1h > 0)
+    out << " + 1h cache write " << written_1h << " x " << usd(rates.cache_write_1h.value_or(rates.cache_write));
+  out << " + completion " << *usage.completion_tokens << " x " << usd(rates.output)
       << " (reasoning " << usage.reasoning_tokens.value_or(0) << " included)\n"
       << "cost: " << usd_from_pico(quoted->cost_pico_usd) << " USD (" << quoted->cost_pico_usd
       << " pico-USD)\n"

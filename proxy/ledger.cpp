@@ -22,7 +22,7 @@
 namespace tokenmeter {
 namespace {
 
-constexpr int schema_version = 2;
+constexpr int schema_version = 3;
 constexpr int busy_timeout_ms = 5000;
 constexpr int write_attempts = 3;
 constexpr std::chrono::milliseconds first_retry_delay{100};
@@ -65,6 +65,9 @@ ALTER TABLE exchanges ADD COLUMN service_tier TEXT NOT NULL DEFAULT '';
 ALTER TABLE exchanges ADD COLUMN pricing_sha256 TEXT NOT NULL DEFAULT '';
 ALTER TABLE exchanges ADD COLUMN notes TEXT NOT NULL DEFAULT '';
 )sql",
+    R"sql(
+ALTER TABLE exchanges ADD COLUMN cache_write_1h_tokens INTEGER;
+)sql",
 };
 static_assert(std::size(migrations) == schema_version - 1);
 
@@ -72,9 +75,9 @@ constexpr const char* insert_sql = R"sql(
 INSERT INTO exchanges (time_unix_ms, session_id, node, model, upstream, path, stream, status,
   prompt_tokens, cached_prompt_tokens, cache_write_tokens, completion_tokens, reasoning_tokens,
   total_tokens, usage_source, cost_pico_usd, latency_us, ttfb_us, error, request_model,
-  stream_complete, provider_cost_pico_usd, service_tier, pricing_sha256, notes)
+  stream_complete, provider_cost_pico_usd, service_tier, pricing_sha256, notes, cache_write_1h_tokens)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
-  ?20, ?21, ?22, ?23, ?24, ?25)
+  ?20, ?21, ?22, ?23, ?24, ?25, ?26)
 )sql";
 
 using commit_job = std::function<void(sqlite3&)>;
@@ -136,6 +139,7 @@ void bind_row(sqlite3_stmt* statement, const exchange_record& row) {
   bind_text(statement, 23, row.service_tier);
   bind_text(statement, 24, row.pricing_sha256);
   bind_text(statement, 25, row.notes);
+  bind_tokens(statement, 26, usage.cache_write_1h_tokens);
 }
 
 } // namespace

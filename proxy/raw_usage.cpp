@@ -2,6 +2,7 @@
 
 #include "usage_extractor.hpp"
 
+#include <algorithm>
 #include <array>
 #include <limits>
 
@@ -36,9 +37,10 @@ bool book_total_gap(std::optional<std::uint64_t> total, token_usage& usage) noex
   return true;
 }
 
-constexpr std::array<count_field, 9> count_fields{&raw_usage::input,      &raw_usage::output,      &raw_usage::total,
-                                                  &raw_usage::cached,     &raw_usage::cache_hit,   &raw_usage::cached_flat,
-                                                  &raw_usage::cache_read, &raw_usage::cache_write, &raw_usage::reasoning};
+constexpr std::array<count_field, 10> count_fields{
+    &raw_usage::input,       &raw_usage::output,     &raw_usage::total,       &raw_usage::cached,
+    &raw_usage::cache_hit,   &raw_usage::cached_flat, &raw_usage::cache_read, &raw_usage::cache_write,
+    &raw_usage::cache_write_1h, &raw_usage::reasoning};
 
 } // namespace
 
@@ -83,6 +85,9 @@ normalised_usage normalise(api_schema schema, const raw_usage& raw) noexcept {
     }
     usage.cached_prompt_tokens = raw.cache_read;
     usage.cache_write_tokens = raw.cache_write;
+    // The one-hour writes are a breakdown of cache_creation_input_tokens, never more than it.
+    if (raw.cache_write_1h)
+      usage.cache_write_1h_tokens = std::min(*raw.cache_write_1h, raw.cache_write.value_or(*raw.cache_write_1h));
     break;
   case api_schema::openai_responses:
   case api_schema::cohere_v2:

@@ -20,6 +20,7 @@ struct raw_usage {
   std::optional<std::uint64_t> cached_flat;   ///< Together usage.cached_tokens
   std::optional<std::uint64_t> cache_read;    ///< Anthropic cache_read_input_tokens
   std::optional<std::uint64_t> cache_write;   ///< Anthropic cache_creation_input_tokens
+  std::optional<std::uint64_t> cache_write_1h; ///< Anthropic cache_creation.ephemeral_1h_input_tokens
   std::optional<std::uint64_t> reasoning;     ///< completion_/output_tokens_details.reasoning_tokens
   std::optional<std::int64_t> cost_pico_usd;  ///< the upstream's own cost (OpenRouter usage.cost)
   bool seen = false;                          ///< a usage object (even an empty one) was read

@@ -34,6 +34,10 @@ struct token_usage {
   std::optional<std::uint64_t> completion_tokens;
   /// Subset of completion_tokens spent on reasoning.
   std::optional<std::uint64_t> reasoning_tokens;
+  /// Subset of cache_write_tokens written with a one-hour lifetime (Anthropic), billed at its
+  /// own rate; the other writes are five-minute writes. Last, so that the positional
+  /// initialisers of the five fields above keep their meaning.
+  std::optional<std::uint64_t> cache_write_1h_tokens;
 
   /// prompt_tokens + completion_tokens, counting unset fields as zero.
   std::uint64_t total_tokens() const noexcept {
@@ -41,8 +45,8 @@ struct token_usage {
   }
   /// True when any field is set.
   bool any() const noexcept {
-    return prompt_tokens || cached_prompt_tokens || cache_write_tokens || completion_tokens ||
-           reasoning_tokens;
+    return prompt_tokens || cached_prompt_tokens || cache_write_tokens || cache_write_1h_tokens ||
+           completion_tokens || reasoning_tokens;
   }
   friend bool operator==(const token_usage&, const token_usage&) = default;
 };

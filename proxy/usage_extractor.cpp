@@ -36,7 +36,8 @@ struct detail_counter {
   std::string_view counter;
   count_field target;
 };
-constexpr std::array<detail_counter, 4> usage_details{{
+constexpr std::array<detail_counter, 5> usage_details{{
+    {"cache_creation", "ephemeral_1h_input_tokens", &raw_usage::cache_write_1h},
     {"prompt_tokens_details", "cached_tokens", &raw_usage::cached},
     {"input_tokens_details", "cached_tokens", &raw_usage::cached},
     {"completion_tokens_details", "reasoning_tokens", &raw_usage::reasoning},

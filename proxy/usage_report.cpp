@@ -144,7 +144,7 @@ struct report_column {
 };
 
 // The report columns, in the order of requests_sql's select list.
-constexpr std::array<report_column, 26> request_columns = {{
+constexpr std::array<report_column, 27> request_columns = {{
     {"id", column_kind::integer},
     {"time", column_kind::time},
     {"session_id", column_kind::text},
@@ -157,6 +157,7 @@ constexpr std::array<report_column, 26> request_columns = {{
     {"prompt_tokens", column_kind::integer},
     {"cached_prompt_tokens", column_kind::integer},
     {"cache_write_tokens", column_kind::integer},
+    {"cache_write_1h_tokens", column_kind::integer},
     {"completion_tokens", column_kind::integer},
     {"reasoning_tokens", column_kind::integer},
     {"total_tokens", column_kind::integer},
@@ -175,7 +176,7 @@ constexpr std::array<report_column, 26> request_columns = {{
 
 constexpr std::string_view requests_sql =
     "SELECT id, time_unix_ms, session_id, node, model, upstream, path, stream, status, "
-    "prompt_tokens, cached_prompt_tokens, cache_write_tokens, completion_tokens, "
+    "prompt_tokens, cached_prompt_tokens, cache_write_tokens, cache_write_1h_tokens, completion_tokens, "
     "reasoning_tokens, total_tokens, usage_source, cost_pico_usd, latency_us, ttfb_us, error, "
     "request_model, stream_complete, provider_cost_pico_usd, service_tier, pricing_sha256, notes "
     "FROM exchanges";

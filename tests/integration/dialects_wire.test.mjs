@@ -27,6 +27,9 @@ const FIXTURES = [
   { file: 'openai_responses/stream_incomplete.sse', path: '/responses', tokens: [42, 0, null, 256, 200], model: 'gpt-4.1-nano-2025-04-14', complete: true },
   { file: 'openai_responses/stream_failed.sse', path: '/responses', tokens: null, model: 'gpt-4.1-nano-2025-04-14', complete: true, notes: 'error_event' },
   { file: 'anthropic/unstreamed.json', path: '/messages', tokens: [2224, 2210, 0, 57, null], model: 'claude-sonnet-4-20250514', tier: 'standard' },
+  // 1000 five-minute and 2000 one-hour writes, priced by the shipped table at Sonnet 4's rates:
+  // 20 x $3 + 1000 x $3.75 + 2000 x $6 + 90 x $15 per M = $0.01716.
+  { file: 'anthropic/unstreamed_cache_write_1h.json', path: '/messages', tokens: [3020, 0, 3000, 90, null], oneHourWrites: 2000, cost: 0.01716, model: 'claude-sonnet-4-20250514', tier: 'standard' },
   { file: 'anthropic/stream.sse', path: '/messages', tokens: [2224, 2210, 0, 57, null], model: 'claude-sonnet-4-20250514', tier: 'standard', complete: true },
   { file: 'anthropic/stream_overloaded_error.sse', path: '/messages', tokens: [2224, 2210, 0, 2, null], model: 'claude-sonnet-4-20250514', tier: 'standard', notes: 'error_event' },
   { file: 'cohere/unstreamed.json', path: '/v2/chat', tokens: [7, null, null, 88, null], model: '' },
@@ -111,6 +114,8 @@ for (const coding of ['identity', 'gzip', 'deflate']) {
         assert.equal(row.service_tier, fixture.tier ?? '');
         assert.equal(row.provider_cost_usd, fixture.providerCost ?? null);
         if (fixture.requestModel) assert.equal(row.request_model, fixture.requestModel);
+        if (fixture.oneHourWrites !== undefined) assert.equal(row.cache_write_1h_tokens, fixture.oneHourWrites);
+        if (fixture.cost !== undefined) assert.equal(row.cost_usd, fixture.cost);
       });
     }
   });
@@ -120,7 +125,9 @@ test('the agent\'s Accept-Encoding reaches the upstream narrowed to codings toke
   const session = uniqueSession('narrow');
   await postJson(`${meter.proxyUrl}${CHAT}`, { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] },
     { 'x-session-id': session, 'accept-encoding': 'br, zstd, gzip;q=0.8, deflate;q=0.5' });
-  const received = standin.last().request.headers['accept-encoding'] ?? '';
+  const received = standin.last().request.headers['accept-encoding'];
+  assert.equal(typeof received, 'string', 'an Accept-Encoding reaches the upstream');
+  assert.match(received, /\bgzip\b/);
   assert.doesNotMatch(received, /\b(br|zstd)\b/);
 });
 

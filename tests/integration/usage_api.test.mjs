@@ -25,8 +25,8 @@ const PRICE_FILE = `providers:
       - {name: claude-sonnet-4, input: 3, cached_input: 0.3, cache_write: 3.75, output: 15}
 `;
 const ROW_KEYS = ['id', 'time', 'session_id', 'node', 'model', 'upstream', 'path', 'stream', 'status',
-  'prompt_tokens', 'cached_prompt_tokens', 'cache_write_tokens', 'completion_tokens', 'reasoning_tokens',
-  'total_tokens', 'usage_source', 'cost_usd', 'latency_ms', 'ttfb_ms', 'error', 'request_model', 'stream_complete',
+  'prompt_tokens', 'cached_prompt_tokens', 'cache_write_tokens', 'cache_write_1h_tokens', 'completion_tokens',
+  'reasoning_tokens', 'total_tokens', 'usage_source', 'cost_usd', 'latency_ms', 'ttfb_ms', 'error', 'request_model', 'stream_complete',
   'provider_cost_usd', 'service_tier', 'pricing_sha256', 'notes'];
 const LONG_TEXT = Array.from({ length: 70 }, (_, i) => `w${i}`).join(' ');
 const SESSION_A = uniqueSession('usage-a');

@@ -15,15 +15,11 @@
 namespace tokenmeter {
 namespace {
 
-constexpr std::optional<std::uint64_t> unset = std::nullopt;
+using test::counts;
+using test::unset;
 constexpr std::string_view sse = "text/event-stream";
 constexpr std::string_view json = "application/json";
 
-token_usage counts(std::optional<std::uint64_t> prompt, std::optional<std::uint64_t> cached,
-                   std::optional<std::uint64_t> cache_write, std::optional<std::uint64_t> completion,
-                   std::optional<std::uint64_t> reasoning) {
-  return token_usage{prompt, cached, cache_write, completion, reasoning};
-}
 
 /// body in fragments of 1, 2, 3, 1, 2, 3... bytes, as a slow relay would read it.
 std::vector<std::string_view> fragments(std::string_view body) {
@@ -76,7 +72,7 @@ TEST(BugCases, B04_TheLastOfTwoMessageDeltasWins) {
 
 TEST(BugCases, B05_CacheCountsRepeatedInMessageDeltaAreNotAddedTwice) {
   const tap_result result = replay(api_schema::anthropic_messages, sse, "b05_cache_repeated_in_delta.sse");
-  EXPECT_EQ(result.usage, counts(2057, 2048, 0, 120, unset));
+  EXPECT_EQ(result.usage, test::anthropic_counts(2057, 2048, 0, 120, 0));
 }
 
 TEST(BugCases, B06_TotalIsInputPlusOutputWhenTheDeltaCarriesOnlyOutput) {

@@ -169,11 +169,35 @@ TEST(TieredCost, DefaultOrUnlistedServiceTierUsesTheBaseRates) {
   EXPECT_EQ(priced(gpt_5_with_service_tiers(), usage(2'000, 0, 0, 500), "scale"), 7'500'000'000);
 }
 
-TEST(TieredCost, AnthropicCacheWritesArePricedAtTheFiveMinuteRate) {
-  // 100 uncached x $3 + 4000 written x $3.75 + 50 x $15 per M: the 1-hour rate is never used.
+TEST(TieredCost, FiveMinuteCacheWritesArePricedAtTheCacheWriteRate) {
+  // 100 uncached x $3 + 4000 written x $3.75 + 50 x $15 per M: none of the writes is a 1-hour one.
   model_price price = sonnet_with_long_context();
-  price.cache_write_1h = 6'000'000;
+  price.base.cache_write_1h = 6'000'000;
   EXPECT_EQ(priced(price, usage(4'100, 0, 4'000, 50)), 16'050'000'000);
+}
+
+TEST(TieredCost, OneHourCacheWritesArePricedAtTheOneHourRate) {
+  // 100 uncached x $3 + 1000 five-minute writes x $3.75 + 3000 one-hour writes x $6 + 50 x $15 per M.
+  model_price price = sonnet_with_long_context();
+  price.base.cache_write_1h = 6'000'000;
+  token_usage u = usage(4'100, 0, 4'000, 50);
+  u.cache_write_1h_tokens = 3'000;
+  EXPECT_EQ(priced(price, u), 22'800'000'000);
+}
+
+TEST(TieredCost, OneHourCacheWritesWithoutAOneHourRateArePricedAtTheCacheWriteRate) {
+  token_usage u = usage(4'100, 0, 4'000, 50);
+  u.cache_write_1h_tokens = 3'000;
+  EXPECT_EQ(priced(sonnet_with_long_context(), u), 16'050'000'000);
+}
+
+TEST(TieredCost, OneHourWritesAboveTheWrittenTotalCountOnlyUpToIt) {
+  // A breakdown larger than its total is clamped: all 4000 writes at $6, never 5000.
+  model_price price = sonnet_with_long_context();
+  price.base.cache_write_1h = 6'000'000;
+  token_usage u = usage(4'100, 0, 4'000, 50);
+  u.cache_write_1h_tokens = 5'000;
+  EXPECT_EQ(priced(price, u), 25'050'000'000);
 }
 
 } // namespace

@@ -108,7 +108,7 @@ TEST_F(LedgerTest, RowSurvivesCloseAndReopenWithExactValues) {
                                               "reported", "8300000000", "1234567", "456789", "",
                                               "gpt-4o", "1", "8400000000", "default",
                                               "5d41402abc4b2a76b9719d911017c592",
-                                              "total_gap_booked,sse_line_dropped"));
+                                              "total_gap_booked,sse_line_dropped", "NULL"));
 }
 
 TEST_F(LedgerTest, UnsetFieldsAreStoredAsNull) {
@@ -123,7 +123,18 @@ TEST_F(LedgerTest, UnsetFieldsAreStoredAsNull) {
               ::testing::ElementsAre("1", "1796322600005", "", "", "", "openai", "/v1/responses",
                                      "0", "0", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL",
                                      "missing", "NULL", "3000000", "0", "upstream_connect", "", "0",
-                                     "NULL", "", "", ""));
+                                     "NULL", "", "", "", "NULL"));
+}
+
+TEST_F(LedgerTest, OneHourCacheWritesAreStoredBesideTheWriteTotal) {
+  ledger book(db_path());
+  exchange_record row = priced_row();
+  row.usage.cache_write_tokens = 3000;
+  row.usage.cache_write_1h_tokens = 2000;
+  book.append(row);
+  EXPECT_EQ(after_commit<std::int64_t>(
+                book, [](sqlite3& db) { return scalar(db, "SELECT cache_write_1h_tokens FROM exchanges"); }),
+            2000);
 }
 
 TEST_F(LedgerTest, TotalTokensCountsAnUnsetSideAsZero) {
@@ -254,11 +265,11 @@ TEST_F(LedgerTest, ThrowingJobDoesNotStopTheWriter) {
   EXPECT_EQ(count_rows(book), 1);
 }
 
-TEST_F(LedgerTest, UsesWalAndSchemaVersionTwo) {
+TEST_F(LedgerTest, UsesWalAndSchemaVersionThree) {
   ledger book(db_path());
   EXPECT_EQ(after_commit<std::int64_t>(
                 book, [](sqlite3& db) { return scalar(db, "PRAGMA user_version"); }),
-            2);
+            3);
   EXPECT_EQ(after_commit<std::string>(book,
                                       [](sqlite3& db) {
                                         sqlite3_stmt* statement = nullptr;
@@ -309,14 +320,14 @@ TEST_F(LedgerTest, FileThatIsNotADatabaseThrowsNamingThePath) {
 TEST_F(LedgerTest, NewerSchemaVersionIsRefused) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 3", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 4", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   try {
     ledger book(db_path());
-    FAIL() << "opened a version 3 ledger";
+    FAIL() << "opened a version 4 ledger";
   } catch (const std::runtime_error& e) {
     EXPECT_THAT(e.what(), HasSubstr(db_path()));
-    EXPECT_THAT(e.what(), HasSubstr("schema version 3"));
+    EXPECT_THAT(e.what(), HasSubstr("schema version 4"));
   }
 }
 
@@ -349,13 +360,13 @@ TEST_F(LedgerTest, VersionOneLedgerIsMigratedInPlaceKeepingItsRows) {
   ledger book(db_path());
   EXPECT_EQ(after_commit<std::int64_t>(
                 book, [](sqlite3& db) { return scalar(db, "PRAGMA user_version"); }),
-            2);
+            3);
   const auto columns = after_commit<std::vector<std::string>>(
       book, [](sqlite3& db) { return row_as_text(db, 1); });
   EXPECT_THAT(columns, ::testing::ElementsAre("1", "1796322555123", "s-old", "n", "gpt-4o", "openai",
                                               "/v1/chat/completions", "0", "200", "100", "NULL",
                                               "NULL", "10", "NULL", "110", "reported", "350000000",
-                                              "1000", "500", "", "", "0", "NULL", "", "", ""));
+                                              "1000", "500", "", "", "0", "NULL", "", "", "", "NULL"));
 }
 
 TEST_F(LedgerTest, MigratedLedgerTakesRowsWithTheNewFields) {
@@ -367,7 +378,7 @@ TEST_F(LedgerTest, MigratedLedgerTakesRowsWithTheNewFields) {
   ledger reopened(db_path());
   const auto columns = after_commit<std::vector<std::string>>(
       reopened, [](sqlite3& db) { return row_as_text(db, 2); });
-  ASSERT_EQ(columns.size(), 26u);
+  ASSERT_EQ(columns.size(), 27u);
   EXPECT_EQ(columns[20], "gpt-4o");
   EXPECT_EQ(columns[22], "8400000000");
   EXPECT_EQ(columns[25], "total_gap_booked,sse_line_dropped");

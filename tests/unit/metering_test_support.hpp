@@ -37,9 +37,27 @@ inline void PrintTo(const token_usage& usage, std::ostream* out) {
   field("cache_write", usage.cache_write_tokens);
   field("completion", usage.completion_tokens);
   field("reasoning", usage.reasoning_tokens);
+  field("cache_write_1h", usage.cache_write_1h_tokens);
 }
 
 namespace test {
+
+inline constexpr std::optional<std::uint64_t> unset = std::nullopt;
+
+/// A record's counts, in the order of the ledger's columns.
+inline token_usage counts(std::optional<std::uint64_t> prompt, std::optional<std::uint64_t> cached,
+                          std::optional<std::uint64_t> cache_write, std::optional<std::uint64_t> completion,
+                          std::optional<std::uint64_t> reasoning) {
+  return token_usage{prompt, cached, cache_write, completion, reasoning};
+}
+
+/// Anthropic's counts, whose cache writes are broken down into five-minute and one-hour ones.
+inline token_usage anthropic_counts(std::uint64_t prompt, std::uint64_t cached, std::uint64_t cache_write,
+                                    std::uint64_t completion, std::uint64_t cache_write_1h) {
+  token_usage usage = counts(prompt, cached, cache_write, completion, unset);
+  usage.cache_write_1h_tokens = cache_write_1h;
+  return usage;
+}
 
 /// The bytes of tests/fixtures/<relative>, exactly as stored.
 inline std::string read_fixture(const std::string& relative) {

@@ -126,10 +126,10 @@ TEST(LitellmImport, CacheWriteWithoutAPriceIsBilledAsInput) {
 
 TEST(LitellmImport, AnthropicCacheWritesLongContextAndOneHourWrites) {
   const model_price price = litellm_table().match("claude-sonnet-4-20250514").value().price;
-  EXPECT_EQ(price.base, (model_rates{3'000'000, 300'000, 3'750'000, 15'000'000}));
-  EXPECT_EQ(price.cache_write_1h, 6'000'000);
+  EXPECT_EQ(price.base, (model_rates{3'000'000, 300'000, 3'750'000, 15'000'000, 6'000'000}));
+  // The excerpt lists no long-context one-hour write: the base one carries over.
   EXPECT_EQ(price.long_context,
-            (long_context_tier{200'000, {6'000'000, 600'000, 7'500'000, 22'500'000}}));
+            (long_context_tier{200'000, {6'000'000, 600'000, 7'500'000, 22'500'000, 6'000'000}}));
 }
 
 TEST(LitellmImport, FlexFieldsBecomeTheFlexServiceTier) {

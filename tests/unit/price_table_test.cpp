@@ -34,6 +34,8 @@ providers:
 
 constexpr model_rates gpt_4o{2'500'000, 1'250'000, 0, 10'000'000};
 constexpr model_rates sonnet_4{3'000'000, 300'000, 3'750'000, 15'000'000};
+/// The shipped table also lists Sonnet's one-hour cache write.
+constexpr model_rates shipped_sonnet_4{3'000'000, 300'000, 3'750'000, 15'000'000, 6'000'000};
 
 const price_table& matching_table() {
   static const price_table table = price_table::load_yaml(matching_yaml, "matching.yaml");
@@ -227,7 +229,7 @@ TEST(PriceTableTiers, ServiceTiersAreReadWithLowerCaseNames) {
 
 TEST(PriceTableTiers, LongContextTierAndOneHourWriteAreRead) {
   const model_price price = tiered_table().match("claude-sonnet-4").value().price;
-  EXPECT_EQ(price.cache_write_1h, 6'000'000);
+  EXPECT_EQ(price.base.cache_write_1h, 6'000'000);
   EXPECT_EQ(price.long_context,
             (long_context_tier{200'000, {6'000'000, 600'000, 7'500'000, 22'500'000}}));
 }
@@ -245,6 +247,12 @@ TEST(PriceTableLoadError, PerTokenPriceInAServiceTierIsRejected) {
                   "{flex: {input: 0.000003, cached_input: 0, cache_write: 0, output: 1}}")),
               AllOf(HasSubstr("model 'm1': service tier 'flex'"), HasSubstr("'input'"),
                     HasSubstr("per-token")));
+}
+
+TEST(PriceTableLoadError, PricePerThousandOfACheapModelIsRejectedAsAUnitMixUp) {
+  // gpt-4o's $2.50 per 1M written as its per-1K price.
+  EXPECT_THAT(load_error(single_model_yaml("name: m1, input: 0.0025, cached_input: 0, cache_write: 0, output: 10")),
+              AllOf(HasSubstr("model 'm1'"), HasSubstr("'input'"), HasSubstr("per-1K")));
 }
 
 TEST(PriceTableLoadError, PricePerBillionIsRejectedAsAUnitMixUp) {
@@ -485,6 +493,29 @@ TEST(ShippedPrices, Gpt4oSnapshotHasThePublishedRates) {
   EXPECT_EQ(shipped_table().find("gpt-4o-2024-08-06"), gpt_4o);
 }
 
+TEST(ShippedPrices, FirstGpt4oSnapshotKeepsItsLaunchPrice) {
+  EXPECT_EQ(shipped_table().find("gpt-4o-2024-05-13"), (model_rates{5'000'000, 5'000'000, 0, 15'000'000}));
+}
+
+TEST(ShippedPrices, OpenAiPriorityTierHasItsOwnRates) {
+  const model_price gpt5 = shipped_table().match("gpt-5-2025-08-07").value().price;
+  const applied_rates priority = gpt5.rates_for({}, "priority");
+  EXPECT_EQ(priority.tier, "priority");
+  EXPECT_EQ(priority.rates, (model_rates{2'500'000, 250'000, 0, 20'000'000}));
+  EXPECT_EQ(shipped_table().match("gpt-4o").value().price.rates_for({}, "priority").rates,
+            (model_rates{4'250'000, 2'125'000, 0, 17'000'000}));
+}
+
+TEST(ShippedPrices, OpenAiFlexTierHasItsOwnRates) {
+  const applied_rates flex = shipped_table().match("o4-mini").value().price.rates_for({}, "flex");
+  EXPECT_EQ(flex.tier, "flex");
+  EXPECT_EQ(flex.rates, (model_rates{550'000, 137'500, 0, 2'200'000}));
+}
+
+TEST(ShippedPrices, GroqHostedLlamaHasGroqsRates) {
+  EXPECT_EQ(shipped_table().find("groq/llama-3.3-70b-versatile"), (model_rates{590'000, 590'000, 0, 790'000}));
+}
+
 TEST(ShippedPrices, Gpt4oMiniHasItsOwnRates) {
   EXPECT_EQ(shipped_table().find("gpt-4o-mini-2024-07-18"),
             (model_rates{150'000, 75'000, 0, 600'000}));
@@ -496,11 +527,11 @@ TEST(ShippedPrices, Gpt5NanoSnapshotHasThePublishedRates) {
 }
 
 TEST(ShippedPrices, ClaudeSonnet4SnapshotHasThePublishedRates) {
-  EXPECT_EQ(shipped_table().find("claude-sonnet-4-20250514"), sonnet_4);
+  EXPECT_EQ(shipped_table().find("claude-sonnet-4-20250514"), shipped_sonnet_4);
 }
 
 TEST(ShippedPrices, OpenRouterSonnetSlugPricesAsSonnet4) {
-  EXPECT_EQ(shipped_table().find("anthropic/claude-sonnet-4"), sonnet_4);
+  EXPECT_EQ(shipped_table().find("anthropic/claude-sonnet-4"), shipped_sonnet_4);
 }
 
 TEST(ShippedPrices, AnthropicCacheWriteIsTheFiveMinuteRate) {
@@ -524,7 +555,7 @@ TEST(ShippedPrices, B10Gpt5NanoReasoningExchangeCosts0_0005Usd) {
 
 TEST(ShippedPrices, EveryProviderSectionNamesItsSourceAndDate) {
   const price_list& summary = shipped_table().summary();
-  ASSERT_EQ(summary.providers.size(), 7u);
+  ASSERT_EQ(summary.providers.size(), 8u);
   for (const provider_info& provider : summary.providers) {
     EXPECT_FALSE(provider.source.empty()) << provider.name;
     EXPECT_EQ(provider.read_on.size(), 10u) << provider.name;
@@ -536,7 +567,8 @@ TEST(ShippedPrices, CoversEveryProviderOfTheIssue) {
   constexpr std::string_view required[] = {
       "gemini-2.5-pro",  "gemini-2.5-flash", "mistral-medium-2505",    "deepseek-chat",
       "deepseek-reasoner", "grok-4-1-fast-reasoning", "grok-3-mini",
-      "together_ai/meta-llama/Meta-Llama-3.1-70B-Instruct-Turbo"};
+      "together_ai/meta-llama/Meta-Llama-3.1-70B-Instruct-Turbo", "together_ai/Qwen/Qwen2.5-72B-Instruct-Turbo",
+      "groq/llama-3.3-70b-versatile", "groq/qwen/qwen3-32b"};
   for (const std::string_view model : required) {
     EXPECT_TRUE(shipped_table().find(model).has_value()) << model;
   }
@@ -553,13 +585,13 @@ TEST(ShippedPrices, Gemini25ProChargesMoreAbove200kPromptTokens) {
 
 TEST(ShippedPrices, SonnetFourFiveLongContextAndOneHourWrite) {
   const model_price price = shipped_table().match("claude-sonnet-4-5-20250929").value().price;
-  EXPECT_EQ(price.cache_write_1h, 6'000'000);
+  EXPECT_EQ(price.base.cache_write_1h, 6'000'000);
   EXPECT_EQ(price.long_context,
-            (long_context_tier{200'000, {6'000'000, 600'000, 7'500'000, 22'500'000}}));
+            (long_context_tier{200'000, {6'000'000, 600'000, 7'500'000, 22'500'000, 12'000'000}}));
 }
 
 TEST(ShippedPrices, BedrockClaudeIdPricesAsTheAnthropicModel) {
-  EXPECT_EQ(shipped_table().find("us.anthropic.claude-3-5-sonnet-20241022-v2:0"), sonnet_4);
+  EXPECT_EQ(shipped_table().find("us.anthropic.claude-3-5-sonnet-20241022-v2:0"), shipped_sonnet_4);
 }
 
 TEST(ShippedPrices, OpenRouterGeminiSlugPricesAsGemini) {

@@ -270,7 +270,7 @@ TEST_F(UsageReportTest, RequestsOfASessionListEveryFieldWithNullsWhereUnset) {
             R"j({"requests":[{"id":3,"time":"2026-12-03T18:30:01.000Z","session_id":"s-2",)j"
             R"j("node":"JiraNode","model":"","upstream":"openai","path":"/v1/chat/completions",)j"
             R"j("stream":false,"status":502,"prompt_tokens":null,"cached_prompt_tokens":null,)j"
-            R"j("cache_write_tokens":null,"completion_tokens":null,"reasoning_tokens":null,)j"
+            R"j("cache_write_tokens":null,"cache_write_1h_tokens":null,"completion_tokens":null,"reasoning_tokens":null,)j"
             R"j("total_tokens":null,"usage_source":"missing","cost_usd":null,)j"
             R"j("latency_ms":30000.000,"ttfb_ms":0.000,"error":"upstream_connect",)j"
             R"j("request_model":"","stream_complete":false,"provider_cost_usd":null,)j"
@@ -284,7 +284,7 @@ TEST_F(UsageReportTest, RequestsOfAPricedStreamShowCostAndTimings) {
       R"j({"requests":[{"id":1,"time":"2026-12-03T18:29:15.123Z","session_id":"s-1",)j"
       R"j("node":"JiraNode","model":"gpt-4o","upstream":"openai","path":"/v1/chat/completions",)j"
       R"j("stream":false,"status":200,"prompt_tokens":3000,"cached_prompt_tokens":2560,)j"
-      R"j("cache_write_tokens":null,"completion_tokens":400,"reasoning_tokens":null,)j"
+      R"j("cache_write_tokens":null,"cache_write_1h_tokens":null,"completion_tokens":400,"reasoning_tokens":null,)j"
       R"j("total_tokens":3400,"usage_source":"reported","cost_usd":0.0083,)j"
       R"j("latency_ms":1234.567,"ttfb_ms":456.789,"error":"","request_model":"",)j"
       R"j("stream_complete":false,"provider_cost_usd":null,"service_tier":"",)j"
@@ -292,7 +292,7 @@ TEST_F(UsageReportTest, RequestsOfAPricedStreamShowCostAndTimings) {
       R"j({"id":2,"time":"2026-12-03T18:30:00.005Z","session_id":"s-1",)j"
       R"j("node":"","model":"claude-sonnet-4","upstream":"anthropic","path":"/v1/messages",)j"
       R"j("stream":true,"status":200,"prompt_tokens":2057,"cached_prompt_tokens":2048,)j"
-      R"j("cache_write_tokens":0,"completion_tokens":120,"reasoning_tokens":null,)j"
+      R"j("cache_write_tokens":0,"cache_write_1h_tokens":null,"completion_tokens":120,"reasoning_tokens":null,)j"
       R"j("total_tokens":2177,"usage_source":"reported","cost_usd":0.0024414,)j"
       R"j("latency_ms":8000.250,"ttfb_ms":700.000,"error":"","request_model":"",)j"
       R"j("stream_complete":false,"provider_cost_usd":null,"service_tier":"",)j"
@@ -322,7 +322,7 @@ TEST_F(UsageReportTest, TimeBeforeTheEpochIsStillUtc) {
 
 const std::string csv_header =
     "id,time,session_id,node,model,upstream,path,stream,status,prompt_tokens,"
-    "cached_prompt_tokens,cache_write_tokens,completion_tokens,reasoning_tokens,total_tokens,"
+    "cached_prompt_tokens,cache_write_tokens,cache_write_1h_tokens,completion_tokens,reasoning_tokens,total_tokens,"
     "usage_source,cost_usd,latency_ms,ttfb_ms,error,request_model,stream_complete,"
     "provider_cost_usd,service_tier,pricing_sha256,notes\r\n";
 
@@ -332,12 +332,12 @@ TEST_F(UsageReportTest, CsvRowsMatchTheJsonFields) {
   append_sample_rows();
   EXPECT_EQ(csv("s-2"), csv_header +
                             "3,2026-12-03T18:30:01.000Z,s-2,JiraNode,,openai,/v1/chat/completions,"
-                            "false,502,,,,,,,missing,,30000.000,0.000,upstream_connect,,false,,,,\r\n");
+                            "false,502,,,,,,,,missing,,30000.000,0.000,upstream_connect,,false,,,,\r\n");
   EXPECT_EQ(csv("s-1").substr(csv_header.size()),
             "1,2026-12-03T18:29:15.123Z,s-1,JiraNode,gpt-4o,openai,/v1/chat/completions,false,"
-            "200,3000,2560,,400,,3400,reported,0.0083,1234.567,456.789,,,false,,,,\r\n"
+            "200,3000,2560,,,400,,3400,reported,0.0083,1234.567,456.789,,,false,,,,\r\n"
             "2,2026-12-03T18:30:00.005Z,s-1,,claude-sonnet-4,anthropic,/v1/messages,true,200,"
-            "2057,2048,0,120,,2177,reported,0.0024414,8000.250,700.000,,,false,,,,\r\n");
+            "2057,2048,0,,120,,2177,reported,0.0024414,8000.250,700.000,,,false,,,,\r\n");
 }
 
 TEST_F(UsageReportTest, CsvQuotesFieldsWithCommasQuotesAndLineBreaks) {
@@ -348,7 +348,7 @@ TEST_F(UsageReportTest, CsvQuotesFieldsWithCommasQuotesAndLineBreaks) {
   ledger_->append(row);
   EXPECT_EQ(csv("s-2").substr(csv_header.size()),
             "1,2026-12-03T18:30:01.000Z,s-2,\"a,b\",\"say \"\"hi\"\"\",openai,"
-            "/v1/chat/completions,false,502,,,,,,,missing,,30000.000,0.000,\"line\r\nbreak\",,false,,,,\r\n");
+            "/v1/chat/completions,false,502,,,,,,,,missing,,30000.000,0.000,\"line\r\nbreak\",,false,,,,\r\n");
 }
 
 TEST_F(UsageReportTest, CsvDefusesSpreadsheetFormulas) {
@@ -360,7 +360,7 @@ TEST_F(UsageReportTest, CsvDefusesSpreadsheetFormulas) {
   ledger_->append(row);
   EXPECT_EQ(csv("s-2").substr(csv_header.size()),
             "1,2026-12-03T18:30:01.000Z,s-2,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",'+1,"
-            "openai,'-2,false,502,,,,,,,missing,,30000.000,0.000,'@SUM(A1),,false,,,,\r\n");
+            "openai,'-2,false,502,,,,,,,,missing,,30000.000,0.000,'@SUM(A1),,false,,,,\r\n");
 }
 
 TEST_F(UsageReportTest, CsvDefusesLeadingTab) {

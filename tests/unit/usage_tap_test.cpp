@@ -14,16 +14,13 @@
 namespace tokenmeter {
 namespace {
 
-constexpr std::optional<std::uint64_t> unset = std::nullopt;
+using test::counts;
+using test::anthropic_counts;
+using test::unset;
 constexpr std::string_view sse = "text/event-stream; charset=utf-8";
 constexpr std::string_view json = "application/json";
 constexpr std::string_view ndjson = "application/x-ndjson";
 
-token_usage counts(std::optional<std::uint64_t> prompt, std::optional<std::uint64_t> cached,
-                   std::optional<std::uint64_t> cache_write, std::optional<std::uint64_t> completion,
-                   std::optional<std::uint64_t> reasoning) {
-  return token_usage{prompt, cached, cache_write, completion, reasoning};
-}
 
 /// A recorded-shape response body and the record the tap must produce from it.
 struct fixture_case {
@@ -64,12 +61,13 @@ const std::vector<fixture_case>& fixture_cases() {
       {"openai_responses/stream_completed.sse", openai_responses, sse, counts(18, 0, unset, 80, 0), reported, "gpt-4.1-nano-2025-04-14", true, true},
       {"openai_responses/stream_incomplete.sse", openai_responses, sse, counts(42, 0, unset, 256, 200), reported, "gpt-4.1-nano-2025-04-14", true, true},
       {"openai_responses/stream_failed.sse", openai_responses, sse, token_usage{}, missing, "gpt-4.1-nano-2025-04-14", true, true, "", "error_event"},
-      {"anthropic/unstreamed.json", anthropic_messages, json, counts(2224, 2210, 0, 57, unset), reported, "claude-sonnet-4-20250514", false, false, "standard"},
-      {"anthropic/unstreamed_cache_write.json", anthropic_messages, json, counts(3020, 0, 3000, 90, unset), reported, "claude-sonnet-4-20250514", false, false},
-      {"anthropic/stream.sse", anthropic_messages, sse, counts(2224, 2210, 0, 57, unset), reported, "claude-sonnet-4-20250514", true, true, "standard"},
-      {"anthropic/stream_output_only_delta.sse", anthropic_messages, sse, counts(2224, 2210, 0, 57, unset), reported, "claude-sonnet-4-20250514", true, true, "standard"},
+      {"anthropic/unstreamed.json", anthropic_messages, json, anthropic_counts(2224, 2210, 0, 57, 0), reported, "claude-sonnet-4-20250514", false, false, "standard"},
+      {"anthropic/unstreamed_cache_write.json", anthropic_messages, json, anthropic_counts(3020, 0, 3000, 90, 0), reported, "claude-sonnet-4-20250514", false, false},
+      {"anthropic/unstreamed_cache_write_1h.json", anthropic_messages, json, anthropic_counts(3020, 0, 3000, 90, 2000), reported, "claude-sonnet-4-20250514", false, false, "standard"},
+      {"anthropic/stream.sse", anthropic_messages, sse, anthropic_counts(2224, 2210, 0, 57, 0), reported, "claude-sonnet-4-20250514", true, true, "standard"},
+      {"anthropic/stream_output_only_delta.sse", anthropic_messages, sse, anthropic_counts(2224, 2210, 0, 57, 0), reported, "claude-sonnet-4-20250514", true, true, "standard"},
       // Cut off by an error: the input side is known, output is message_start's provisional count.
-      {"anthropic/stream_overloaded_error.sse", anthropic_messages, sse, counts(2224, 2210, 0, 2, unset), reported, "claude-sonnet-4-20250514", true, false, "standard", "error_event"},
+      {"anthropic/stream_overloaded_error.sse", anthropic_messages, sse, anthropic_counts(2224, 2210, 0, 2, 0), reported, "claude-sonnet-4-20250514", true, false, "standard", "error_event"},
       {"cohere/unstreamed.json", cohere_v2, json, counts(7, unset, unset, 88, unset), reported, "", false, false},
       {"cohere/stream_message_end.sse", cohere_v2, sse, counts(7, unset, unset, 109, unset), reported, "", true, true},
       {"vllm/continuous_usage.sse", openai_chat, sse, counts(16, unset, unset, 3, unset), reported, "meta-llama/Llama-3.1-8B-Instruct", true, true},
