@@ -64,6 +64,27 @@ test('openai SDK streaming without stream_options: usage is booked, no usage chu
   assert.deepEqual(await sessionBlock(session), expectedBlock([usage]));
 });
 
+test('openai SDK legacy completions streaming without stream_options: usage is booked, no usage chunk reaches the SDK', async () => {
+  const session = uniqueSession('sdk-legacy-no-usage');
+  const client = new OpenAI({
+    baseURL: meter.proxyUrl, apiKey: 'sk-test-dummy', maxRetries: 0, timeout: 15_000,
+    defaultHeaders: { 'X-Session-ID': session },
+  });
+  const stream = await client.completions.create({
+    model: 'gpt-3.5-turbo-instruct', stream: true, prompt: 'Complete without asking for usage',
+  });
+  const chunks = [];
+  for await (const chunk of stream) chunks.push(chunk);
+
+  assert.deepEqual(receivedStreamOptions(), { include_usage: true });
+  assert.equal(chunks.map((c) => c.choices[0]?.text ?? '').join(''), 'Echo: Complete without asking for usage');
+  assert.deepEqual(chunks.filter((c) => c.choices.length === 0), [], 'no usage-only chunk');
+  assert.deepEqual(chunks.filter((c) => c.usage), [], 'no chunk carries usage');
+  const { usage } = standin.last().response;
+  assert.notEqual(usage, null);
+  assert.deepEqual(await sessionBlock(session), expectedBlock([usage]));
+});
+
 test('LangChain with streamUsage: false: usage is booked, the stream carries no usage metadata', async () => {
   const session = uniqueSession('lc-no-usage');
   const model = new ChatOpenAI({

@@ -26,6 +26,7 @@ const FIXTURES = [
   { file: 'openai_responses/stream_completed.sse', path: '/responses', tokens: [18, 0, null, 80, 0], model: 'gpt-4.1-nano-2025-04-14', complete: true },
   { file: 'openai_responses/stream_incomplete.sse', path: '/responses', tokens: [42, 0, null, 256, 200], model: 'gpt-4.1-nano-2025-04-14', complete: true },
   { file: 'openai_responses/stream_failed.sse', path: '/responses', tokens: null, model: 'gpt-4.1-nano-2025-04-14', complete: true, notes: 'error_event' },
+  { file: 'openai_responses/stream_failed_with_usage.sse', path: '/responses', tokens: [37, 0, null, 12, 0], model: 'gpt-4.1-nano-2025-04-14', complete: true, notes: 'error_event' },
   { file: 'anthropic/unstreamed.json', path: '/messages', tokens: [2224, 2210, 0, 57, null], model: 'claude-sonnet-4-20250514', tier: 'standard' },
   // 1000 five-minute and 2000 one-hour writes, priced by the shipped table at Sonnet 4's rates:
   // 20 x $3 + 1000 x $3.75 + 2000 x $6 + 90 x $15 per M = $0.01716.

@@ -285,11 +285,11 @@ describe('drain budget after an agent disconnect', () => {
     await budgetMeter?.stop();
   });
 
-  async function leaveAfterFirstChunk(session, events, delayMs) {
+  async function leaveAfterFirstChunk(session, events, delayMs, extraHeaders = []) {
     const conn = await openRaw(budgetMeter.proxyUrl);
     await conn.send(rawPost('/chat/completions', STREAM_CHAT, [['X-Session-ID', session],
-      ['x-fault', 'sse'], ['x-fault-events', String(events)], ['x-fault-delay-ms', String(delayMs)]]));
-    assert.ok(await waitForBytes(conn, (t) => t.includes('"completion_tokens":1')), 'the first chunk never arrived');
+      ['x-fault', 'sse'], ['x-fault-events', String(events)], ['x-fault-delay-ms', String(delayMs)], ...extraHeaders]));
+    assert.ok(await waitForBytes(conn, (t) => t.includes('" w1"')), 'the first chunk never arrived');
     conn.socket.resetAndDestroy();
     return performance.now();
   }
@@ -311,6 +311,22 @@ describe('drain budget after an agent disconnect', () => {
     assert.equal(rows.length, 1, 'no row within 4 s of the disconnect');
     assertLastSeenUsage(rows[0], events);
     assert.ok(recordedAfter < DRAIN_S * 1000 + DEADLINE_SLACK_MS, `recorded ${recordedAfter.toFixed(0)} ms after the disconnect`);
+  });
+
+  test('running out of timeouts.drain with no usage seen estimates the completion from what was relayed', async () => {
+    const session = uniqueSession('drain-estimate');
+    const events = 30;
+    await leaveAfterFirstChunk(session, events, 150, [['x-fault-usage', 'none']]);
+    const rows = await waitForRows(budgetMeter.adminUrl, session, 1, { waitMs: 4000 });
+
+    assert.equal(rows.length, 1, 'no row within 4 s of the disconnect');
+    const [row] = rows;
+    assert.equal(row.error, 'agent_disconnected');
+    assert.match(row.notes ?? '', /(^|,)drain_budget_exhausted(,|$)/, `notes: ${row.notes}`);
+    assert.equal(row.usage_source, 'estimated');
+    // " w1" .. " wN" of the chunks read before the budget ran out: at least one, and fewer than all.
+    assert.ok(row.completion_tokens >= 1 && row.completion_tokens < 2 * events, `completion_tokens ${row.completion_tokens}`);
+    assert.ok(row.prompt_tokens > 0, `prompt_tokens ${row.prompt_tokens}`);
   });
 
   test('running out of limits.drain_max_bytes records the last usage seen, marked', async () => {

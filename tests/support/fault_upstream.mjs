@@ -10,10 +10,11 @@
 //                        `end` normally (default)
 //   x-fault-after: N     sse: chunks sent before x-fault-then happens (default: all of them)
 //   x-fault-framing: F   sse: `chunked` (default) or `length` (a Content-Length for the whole body)
+//   x-fault-usage: none  sse: the chunks carry no usage (an upstream that never reports it)
 //   x-fault-close-after-ms: N  json: close the kept-alive connection N ms after answering
 //
-// Every sse chunk carries the running usage (as vLLM's continuous usage stats do), so a test
-// knows exactly which usage tokenmeter saw last: see runningUsage().
+// Unless told otherwise, every sse chunk carries the running usage (as vLLM's continuous usage
+// stats do), so a test knows exactly which usage tokenmeter saw last: see runningUsage().
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -43,12 +44,12 @@ function jsonAnswer(id) {
 /** The body of a non-json answer: what a load balancer in front of an LLM sends when it is unhappy. */
 export const NON_JSON_BODY = '<html><body><h1>502 Bad Gateway</h1>upstream went away</body></html>\n';
 
-/** The i-th chunk (1-based) of an sse answer, as one SSE event. */
-function sseChunk(i, id) {
+/** The i-th chunk (1-based) of an sse answer, as one SSE event; with its running usage or none. */
+function sseChunk(i, id, withUsage) {
   return `data: ${JSON.stringify({
     id: `chatcmpl-fault-${id}`, object: 'chat.completion.chunk', created: 1750000000, model: FAULT_MODEL,
     choices: [{ index: 0, delta: { content: ` w${i}` }, finish_reason: null }],
-    usage: runningUsage(i),
+    ...(withUsage ? { usage: runningUsage(i) } : {}),
   })}\n\n`;
 }
 
@@ -132,7 +133,8 @@ export async function startFaultUpstream() {
     const after = clamp(h['x-fault-after'], events, events);
     const then = h['x-fault-then'] ?? 'end';
     const byLength = h['x-fault-framing'] === 'length';
-    const pieces = Array.from({ length: events }, (_, i) => sseChunk(i + 1, id));
+    const withUsage = h['x-fault-usage'] !== 'none';
+    const pieces = Array.from({ length: events }, (_, i) => sseChunk(i + 1, id, withUsage));
     pieces.push(SSE_DONE);
     const frame = (text) => (byLength ? text : `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`);
     const head = byLength

@@ -61,6 +61,8 @@ const std::vector<fixture_case>& fixture_cases() {
       {"openai_responses/stream_completed.sse", openai_responses, sse, counts(18, 0, unset, 80, 0), reported, "gpt-4.1-nano-2025-04-14", true, true},
       {"openai_responses/stream_incomplete.sse", openai_responses, sse, counts(42, 0, unset, 256, 200), reported, "gpt-4.1-nano-2025-04-14", true, true},
       {"openai_responses/stream_failed.sse", openai_responses, sse, token_usage{}, missing, "gpt-4.1-nano-2025-04-14", true, true, "", "error_event"},
+      // A failed response that still bills what it processed.
+      {"openai_responses/stream_failed_with_usage.sse", openai_responses, sse, counts(37, 0, unset, 12, 0), reported, "gpt-4.1-nano-2025-04-14", true, true, "", "error_event"},
       {"anthropic/unstreamed.json", anthropic_messages, json, anthropic_counts(2224, 2210, 0, 57, 0), reported, "claude-sonnet-4-20250514", false, false, "standard"},
       {"anthropic/unstreamed_cache_write.json", anthropic_messages, json, anthropic_counts(3020, 0, 3000, 90, 0), reported, "claude-sonnet-4-20250514", false, false},
       {"anthropic/unstreamed_cache_write_1h.json", anthropic_messages, json, anthropic_counts(3020, 0, 3000, 90, 2000), reported, "claude-sonnet-4-20250514", false, false, "standard"},
