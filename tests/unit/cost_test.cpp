@@ -169,35 +169,37 @@ TEST(TieredCost, DefaultOrUnlistedServiceTierUsesTheBaseRates) {
   EXPECT_EQ(priced(gpt_5_with_service_tiers(), usage(2'000, 0, 0, 500), "scale"), 7'500'000'000);
 }
 
-TEST(TieredCost, FiveMinuteCacheWritesArePricedAtTheCacheWriteRate) {
-  // 100 uncached x $3 + 4000 written x $3.75 + 50 x $15 per M: none of the writes is a 1-hour one.
+/// Sonnet 4 with its one-hour cache write rate, $6 per M.
+model_price sonnet_with_one_hour_writes() {
   model_price price = sonnet_with_long_context();
   price.base.cache_write_1h = 6'000'000;
-  EXPECT_EQ(priced(price, usage(4'100, 0, 4'000, 50)), 16'050'000'000);
+  return price;
+}
+
+/// 100 uncached prompt tokens, 4000 written to the cache (`one_hour` of them for an hour), 50 out.
+token_usage cache_writing(std::optional<std::uint64_t> one_hour) {
+  token_usage u = usage(4'100, 0, 4'000, 50);
+  u.cache_write_1h_tokens = one_hour;
+  return u;
+}
+
+TEST(TieredCost, FiveMinuteCacheWritesArePricedAtTheCacheWriteRate) {
+  // 100 x $3 + 4000 written x $3.75 + 50 x $15 per M: none of the writes is a 1-hour one.
+  EXPECT_EQ(priced(sonnet_with_one_hour_writes(), cache_writing(std::nullopt)), 16'050'000'000);
 }
 
 TEST(TieredCost, OneHourCacheWritesArePricedAtTheOneHourRate) {
-  // 100 uncached x $3 + 1000 five-minute writes x $3.75 + 3000 one-hour writes x $6 + 50 x $15 per M.
-  model_price price = sonnet_with_long_context();
-  price.base.cache_write_1h = 6'000'000;
-  token_usage u = usage(4'100, 0, 4'000, 50);
-  u.cache_write_1h_tokens = 3'000;
-  EXPECT_EQ(priced(price, u), 22'800'000'000);
+  // 100 x $3 + 1000 five-minute writes x $3.75 + 3000 one-hour writes x $6 + 50 x $15 per M.
+  EXPECT_EQ(priced(sonnet_with_one_hour_writes(), cache_writing(3'000)), 22'800'000'000);
 }
 
 TEST(TieredCost, OneHourCacheWritesWithoutAOneHourRateArePricedAtTheCacheWriteRate) {
-  token_usage u = usage(4'100, 0, 4'000, 50);
-  u.cache_write_1h_tokens = 3'000;
-  EXPECT_EQ(priced(sonnet_with_long_context(), u), 16'050'000'000);
+  EXPECT_EQ(priced(sonnet_with_long_context(), cache_writing(3'000)), 16'050'000'000);
 }
 
 TEST(TieredCost, OneHourWritesAboveTheWrittenTotalCountOnlyUpToIt) {
   // A breakdown larger than its total is clamped: all 4000 writes at $6, never 5000.
-  model_price price = sonnet_with_long_context();
-  price.base.cache_write_1h = 6'000'000;
-  token_usage u = usage(4'100, 0, 4'000, 50);
-  u.cache_write_1h_tokens = 5'000;
-  EXPECT_EQ(priced(price, u), 25'050'000'000);
+  EXPECT_EQ(priced(sonnet_with_one_hour_writes(), cache_writing(5'000)), 25'050'000'000);
 }
 
 } // namespace
