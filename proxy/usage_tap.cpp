@@ -235,6 +235,9 @@ struct usage_tap::impl {
     result.service_tier = state.service_tier;
     add_note(result.notes, state.usage.unreadable, "usage_unreadable");
     add_note(result.notes, normalised.total_gap_booked, "total_gap_booked");
+    // Ollama leaves prompt_eval_count out when the prompt came from its cache: the prompt is
+    // unknown, not zero, and the row says so.
+    add_note(result.notes, result.usage.completion_tokens && !result.usage.prompt_tokens, "prompt_tokens_missing");
     add_note(result.notes, state.error_seen, "error_event");
     add_note(result.notes, over_cap, "body_over_cap");
     add_note(result.notes, decoder.failed(), "decode_failed");

@@ -253,6 +253,15 @@ TEST(UsageTap, AnNdjsonStreamWithCrLfLinesIsRead) {
   EXPECT_TRUE(result.stream_complete);
 }
 
+TEST(UsageTap, OllamaWithoutPromptEvalCountLeavesThePromptUnknownAndNotesIt) {
+  // Ollama omits prompt_eval_count when the whole prompt came from its cache.
+  const tap_result result = test::run_tap(api_schema::openai_chat, ndjson, "",
+      {"{\"model\":\"llama3.1:8b\",\"done\":true,\"eval_count\":48}\n"});
+  EXPECT_EQ(result.usage, counts(unset, unset, unset, 48, unset));
+  EXPECT_EQ(result.source, usage_source::reported);
+  EXPECT_EQ(result.notes, "prompt_tokens_missing");
+}
+
 TEST(UsageTap, DoneMarkerDoesNotCompleteAnAnthropicStream) {
   const tap_result result = test::run_tap(api_schema::anthropic_messages, sse, "", {"data: [DONE]\n\n"});
   EXPECT_FALSE(result.stream_complete);
