@@ -1,6 +1,12 @@
 -- wrk script: POSTs a chat completion whose max_tokens sets the answer size at the stand-in,
 -- and prints one JSON line of totals and latency percentiles (µs) when the run is over.
 local max_tokens = os.getenv("BENCH_MAX_TOKENS") or "1000"
+-- With BENCH_PACE_MS each connection waits that long before each request: a fixed offered load
+-- (connections / (pace + latency)) instead of as fast as the target answers.
+local pace_ms = tonumber(os.getenv("BENCH_PACE_MS") or "0")
+if pace_ms > 0 then
+  function delay() return pace_ms end
+end
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"model":"gpt-4o-mini","max_tokens":' .. max_tokens ..

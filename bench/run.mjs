@@ -318,6 +318,7 @@ function scenarios() {
       { name: 'streamed 20 events, 10 streams', kind: 'stream', streams: 10, events: 20, intervalUs: 1000, seconds: streamSeconds },
       { name: 'gzip unstreamed 20 KB, 32 conns', kind: 'wrk', connections: 32, gzip: true, bytes: 20000 },
       { name: 'HTTPS upstream, 1 KB, 32 conns', kind: 'wrk', connections: 32, tls: true },
+      { name: 'paced 1 KB at half of tokenmeter\'s saturation', kind: 'wrk', paceMs: 1, halfOf: 'unstreamed 1 KB, 32 conns' },
     ];
   }
   return [
@@ -330,7 +331,20 @@ function scenarios() {
     { name: 'streamed 200 events @1 ms, 100 streams', kind: 'stream', streams: 100, events: 200, intervalUs: 1000, seconds: streamSeconds },
     { name: 'streamed 200 events @20 ms, 1000 streams', kind: 'stream', streams: 1000, events: 200, intervalUs: 20000, seconds: 4 },
     { name: 'HTTPS upstream, 1 KB, 32 conns', kind: 'wrk', connections: 32, tls: true },
+    { name: 'paced 1 KB at half of tokenmeter\'s saturation', kind: 'wrk', paceMs: 1, halfOf: 'unstreamed 1 KB, 32 conns' },
   ];
+}
+
+/**
+ * Connections that offer half the rate tokenmeter reached in scenario `halfOf`, each waiting
+ * `paceMs` before a request: rate = connections / (pace + latency at light load).
+ */
+function pacedConnections(scenario, done) {
+  const saturated = done.find((s) => s.name === scenario.halfOf)?.rows.tokenmeter;
+  const light = done.find((s) => s.name === 'unstreamed 1 KB, 1 conn')?.rows.tokenmeter;
+  if (!saturated?.rps) throw new Error(`paced scenario needs '${scenario.halfOf}' measured first`);
+  const periodS = (scenario.paceMs * 1000 + (light?.latency_us_p50 ?? 0)) / 1e6;
+  return Math.max(1, Math.round((saturated.rps / 2) * periodS));
 }
 
 // ---------- report ----------
@@ -356,11 +370,12 @@ function markdown(report) {
           `${fmt(r.cpu_us_per_request)} | ${fmt(r.peak_rss_mb, 1)} |`);
       }
     } else {
-      lines.push('| target | req/s | ×nginx | ×direct | p50 µs | p99 µs | p99.9 µs | errors | CPU µs/req | CPU ×nginx | peak RSS MB |',
-        '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+      lines.push('| target | req/s | ×nginx | ×direct | p50 µs | p99 µs | p99.9 µs | p99 added µs | errors | CPU µs/req | CPU ×nginx | peak RSS MB |',
+        '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
       for (const [name, r] of Object.entries(s.rows)) {
         lines.push(`| ${name} | ${fmt(r.rps)} | ${ratio(r.rps, nginx.rps)} | ${ratio(r.rps, direct.rps)} | ${fmt(r.latency_us_p50)} | ` +
-          `${fmt(r.latency_us_p99)} | ${fmt(r.latency_us_p999)} | ${r.errors} | ${fmt(r.cpu_us_per_request, 1)} | ` +
+          `${fmt(r.latency_us_p99)} | ${fmt(r.latency_us_p999)} | ${name === 'direct' ? '—' : fmt(r.latency_us_p99 - direct.latency_us_p99)} | ` +
+          `${r.errors} | ${fmt(r.cpu_us_per_request, 1)} | ` +
           `${ratio(r.cpu_us_per_request, nginx.cpu_us_per_request)} | ${fmt(r.peak_rss_mb, 1)} |`);
       }
     }
@@ -391,6 +406,11 @@ async function main() {
   };
   for (const scenario of scenarios()) {
     process.env.BENCH_MAX_TOKENS = String(scenario.bytes ?? 1000);
+    process.env.BENCH_PACE_MS = String(scenario.paceMs ?? 0);
+    if (scenario.halfOf) {
+      scenario.connections = pacedConnections(scenario, report.scenarios);
+      scenario.name += ` (${scenario.connections} conns, ${scenario.paceMs} ms pace)`;
+    }
     const targets = scenario.tls ? tlsTargets : plainTargets;
     report.scenarios.push(await runScenario(scenario, targets));
   }
