@@ -7,21 +7,35 @@
 namespace tokenmeter {
 
 upstream_connection::upstream_connection(boost::asio::any_io_executor executor, const upstream_endpoint& endpoint)
-    : endpoint_(endpoint), resolver_(executor), stream_(executor, endpoint.tls_context.get()) {
+    : endpoint_(endpoint), resolver_(executor), resolve_timer_(executor),
+      stream_(executor, endpoint.tls_context.get()) {
   // Beast sizes each socket read by the buffer's free capacity: a small buffer means many small reads.
   buffer_.reserve(16 * 1024);
 }
 
 void upstream_connection::async_connect(std::chrono::steady_clock::duration timeout, connect_handler handler) {
   handler_ = std::move(handler);
-  stream_.expires_after(timeout);
+  connect_deadline_ = std::chrono::steady_clock::now() + timeout;
+  resolve_timed_out_ = false;
+  // A resolver that gets no answer from its name server would otherwise hold the exchange for
+  // the system resolver's own retries, whatever timeouts.connect says.
+  resolve_timer_.expires_at(connect_deadline_);
+  resolve_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec) return;
+    self->resolve_timed_out_ = true;
+    self->resolver_.cancel();
+  });
   resolver_.async_resolve(endpoint_.host, endpoint_.port,
                           [self = shared_from_this()](auto ec, auto results) { self->on_resolve(ec, results); });
 }
 
 void upstream_connection::on_resolve(boost::system::error_code ec,
                                      boost::asio::ip::tcp::resolver::results_type results) {
+  resolve_timer_.cancel();
+  if (resolve_timed_out_) return complete(beast::error::timeout, "resolve");
   if (ec) return complete(ec, "resolve");
+  // What is left of timeouts.connect bounds the TCP connect and the TLS handshake.
+  stream_.tcp().expires_at(connect_deadline_);
   stream_.tcp().async_connect(results, [self = shared_from_this()](auto ec, auto) { self->on_connect(ec); });
 }
 
@@ -60,6 +74,7 @@ bool upstream_connection::reusable() const {
 
 void upstream_connection::close() noexcept {
   connected_ = false;
+  resolve_timer_.cancel();
   resolver_.cancel();
   stream_.close();
 }

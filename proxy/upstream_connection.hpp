@@ -5,6 +5,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
 #include <chrono>
@@ -50,6 +51,10 @@ private:
 
   const upstream_endpoint& endpoint_;
   boost::asio::ip::tcp::resolver resolver_;
+  /// Bounds name resolution, which the stream's own timer does not cover.
+  boost::asio::steady_timer resolve_timer_;
+  std::chrono::steady_clock::time_point connect_deadline_; ///< resolve + connect + handshake
+  bool resolve_timed_out_ = false;
   http_stream stream_;
   beast::flat_buffer buffer_;
   connect_handler handler_;

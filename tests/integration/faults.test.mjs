@@ -4,6 +4,7 @@
 // answer; an agent that leaves mid-stream still gets its exchange metered from the upstream's end.
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -127,6 +128,36 @@ describe('upstream fails before its response header', () => {
     assert.equal(row.status, 504);
     assert.equal(row.error, 'upstream_timeout');
     assert.equal(await upstreamErrors('fault', 'upstream_timeout'), counted + 1);
+  });
+
+  test('a TLS upstream that never answers the handshake gives 504 upstream_connect_timeout after timeouts.connect', async () => {
+    // Accepts TCP and holds it: the ClientHello is never answered.
+    const held = [];
+    const silent = net.createServer((socket) => held.push(socket));
+    await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const CONNECT_S = 0.5;
+    const tlsMeter = await startTokenmeter({
+      config: `upstreams:\n  - {name: silent-tls, url: "https://127.0.0.1:${silent.address().port}/v1"}\ntimeouts: {connect: ${CONNECT_S}}\n`,
+    });
+    try {
+      const session = uniqueSession('tls-stall');
+      const started = performance.now();
+      const res = await postJson(`${tlsMeter.proxyUrl}/chat/completions`, CHAT, { 'x-session-id': session });
+      const elapsed = performance.now() - started;
+
+      assert.equal(res.status, 504);
+      assertErrorBody(res, 'upstream_connect_timeout');
+      assert.ok(elapsed >= CONNECT_S * 1000 * 0.9, `answered after ${elapsed.toFixed(0)} ms, before the deadline`);
+      assert.ok(elapsed < CONNECT_S * 1000 + DEADLINE_SLACK_MS, `answered after ${elapsed.toFixed(0)} ms`);
+      const rows = await waitForRows(tlsMeter.adminUrl, session, 1);
+      assert.deepEqual(rows.map((r) => [r.status, r.error]), [[504, 'upstream_connect_timeout']]);
+      const { text } = await tlsMeter.adminText('/metrics');
+      assert.equal(metricValue(text, 'tokenmeter_upstream_errors_total', { upstream: 'silent-tls', kind: 'upstream_connect_timeout' }), 1);
+    } finally {
+      await tlsMeter.stop();
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   test('a malformed status line gives 502 upstream_response', async () => {
