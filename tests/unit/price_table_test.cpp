@@ -512,6 +512,12 @@ TEST(ShippedPrices, OpenAiFlexTierHasItsOwnRates) {
   EXPECT_EQ(flex.rates, (model_rates{550'000, 137'500, 0, 2'200'000}));
 }
 
+TEST(ShippedPrices, FineTuneOfGpt4oMiniPricesAtTheFineTuningRates) {
+  const std::optional<price_match> found = shipped_table().match("ft:gpt-4o-mini-2024-07-18:acme::B7x9");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->price.base, (model_rates{300'000, 150'000, 0, 1'200'000}));
+}
+
 TEST(ShippedPrices, GroqHostedLlamaHasGroqsRates) {
   EXPECT_EQ(shipped_table().find("groq/llama-3.3-70b-versatile"), (model_rates{590'000, 590'000, 0, 790'000}));
 }
