@@ -3,6 +3,7 @@
 #include "ondemand_support.hpp"
 
 #include <cstring>
+#include <utility>
 
 namespace tokenmeter {
 
@@ -56,15 +57,13 @@ void usage_chunk_filter::feed(std::string_view bytes, std::string& out) {
   while (!bytes.empty()) {
     if (prev_cr_) {
       prev_cr_ = false;
+      const pending_lf lf = std::exchange(after_cr_, pending_lf::hold);
       if (bytes.front() == '\n') {
-        if (!drop_lf_) {
-          hold(bytes.substr(0, 1), out);
-        }
-        drop_lf_ = false;
+        if (lf == pending_lf::hold) hold(bytes.substr(0, 1), out);
+        if (lf == pending_lf::emit) out.push_back('\n');
         bytes.remove_prefix(1);
         continue;
       }
-      drop_lf_ = false;
     }
     const std::size_t eol = find_line_end(bytes);
     if (eol == std::string_view::npos) {
@@ -75,6 +74,7 @@ void usage_chunk_filter::feed(std::string_view bytes, std::string& out) {
     const bool blank = eol == 0 && !line_has_bytes_;
     hold(bytes.substr(0, eol + 1), out);
     prev_cr_ = bytes[eol] == '\r';
+    after_cr_ = pending_lf::hold;
     bytes.remove_prefix(eol + 1);
     line_has_bytes_ = false;
     if (blank) {
@@ -87,7 +87,7 @@ void usage_chunk_filter::finish(std::string& out) {
   end_event(out);
   line_has_bytes_ = false;
   prev_cr_ = false;
-  drop_lf_ = false;
+  after_cr_ = pending_lf::hold;
 }
 
 void usage_chunk_filter::hold(std::string_view bytes, std::string& out) {
@@ -106,15 +106,18 @@ void usage_chunk_filter::hold(std::string_view bytes, std::string& out) {
 }
 
 void usage_chunk_filter::end_event(std::string& out) {
+  // A CRLF that ends the event may arrive split: its LF follows the event, not the next one.
   if (passing_) {
     passing_ = false;
+    after_cr_ = pending_lf::emit;
     return;
   }
   if (is_usage_only_event()) {
     ++removed_events_;
-    drop_lf_ = prev_cr_;
+    after_cr_ = pending_lf::drop;
   } else {
     out.append(held_);
+    after_cr_ = pending_lf::emit;
   }
   held_.clear();
 }

@@ -36,8 +36,12 @@ private:
   std::string data_;             ///< its joined data lines, padded for parsing (reused)
   std::uint64_t removed_events_ = 0;
   bool line_has_bytes_ = false;  ///< the current line has bytes besides its line end
+  /// Where the LF goes that may follow a CR ending a line: with the line (held), or, when that
+  /// line was the blank one ending an event, wherever the event went (out, or removed with it).
+  enum class pending_lf : std::uint8_t { hold, emit, drop };
+
   bool prev_cr_ = false;         ///< the last byte was CR: a following LF belongs to the same line end
-  bool drop_lf_ = false;         ///< that LF ends a removed event and is removed with it
+  pending_lf after_cr_ = pending_lf::hold;
   bool passing_ = false;         ///< the current event outgrew the bound and goes out as it comes
 };
 

@@ -99,6 +99,29 @@ TEST(UsageChunkFilter, RemovesACrLfUsageChunkWithItsWholeLineEnd) {
   }
 }
 
+TEST(UsageChunkFilter, KeepsTheCrLfThatEndsTheEventBeforeARemovedUsageChunk) {
+  // llama.cpp frames with CRLF: the LF of the kept event's blank line must stay with it.
+  const std::string content = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]}\r\n\r\n";
+  const std::string usage = "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":31,\"completion_tokens\":32}}\r\n\r\n";
+  const std::string end = "data: [DONE]\r\n\r\n";
+  const std::string stream = content + usage + end;
+  for (std::size_t at = 0; at <= stream.size(); ++at) {
+    SCOPED_TRACE("split at " + std::to_string(at));
+    EXPECT_EQ(run(test::cut(stream, {at})).out, content + end);
+  }
+  EXPECT_EQ(run(test::cut_every(stream, 1)).out, content + end);
+}
+
+TEST(UsageChunkFilter, PassesACrLfStreamWithoutUsageChunkUnchanged) {
+  const std::string stream = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"}}]}\r\n\r\n"
+                             ": ping\r\n\r\ndata: {\"choices\":[],\"usage\":null}\r\n\r\ndata: [DONE]\r\n\r\n";
+  for (std::size_t at = 0; at <= stream.size(); ++at) {
+    SCOPED_TRACE("split at " + std::to_string(at));
+    EXPECT_EQ(run(test::cut(stream, {at})).out, stream);
+  }
+  EXPECT_EQ(run(test::cut_every(stream, 1)).out, stream);
+}
+
 TEST(UsageChunkFilter, RemovesALoneCrUsageChunk) {
   EXPECT_EQ(run({"data:{\"choices\":[],\"usage\":{}}\r\rdata: [DONE]\r\r"}).out, "data: [DONE]\r\r");
 }
