@@ -115,9 +115,10 @@ void exchange::on_read_header(boost::system::error_code ec) {
   tap_.emplace(ctx_.schema, head[http::field::content_type], head[http::field::content_encoding],
                up.usage ? &*up.usage : nullptr, is_success(head.result_int()));
   // The injected usage chunk can be cut only from a plain event stream whose length is not
-  // announced; anything else (an error body, say) is relayed whole.
+  // announced (chunked to an HTTP/1.1 agent, ended by closing for HTTP/1.0); anything else (an
+  // error body, say) is relayed whole.
   const bool plain_event_stream = head[http::field::content_type].find("text/event-stream") != std::string_view::npos &&
-                                  head[http::field::content_encoding].empty() && response_.chunked();
+                                  head[http::field::content_encoding].empty() && !parser_->content_length();
   if (ctx_.strip_usage_chunk && plain_event_stream) filter_.emplace();
   if (head[http::field::content_type].find("text/event-stream") != std::string_view::npos) {
     counted_open_stream_ = true;

@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import { ChatOpenAI } from '@langchain/openai';
 import OpenAI from 'openai';
 import { postJson } from '../support/http_client.mjs';
+import { rawExchange, rawPost } from '../support/raw_agent.mjs';
 import { waitForRows } from '../support/ledger_rows.mjs';
 import { startTokenmeter } from '../support/tokenmeter_process.mjs';
 import { startStandin } from '../support/upstream_standin.mjs';
@@ -101,6 +102,20 @@ test('LangChain with streamUsage: false: usage is booked, the stream carries no 
   assert.deepEqual(receivedStreamOptions(), { include_usage: true });
   assert.equal(text, 'Echo: LangChain streams quietly');
   assert.deepEqual(withUsage, []);
+  assert.deepEqual(await sessionBlock(session), expectedBlock([standin.last().response.usage]));
+});
+
+test('an HTTP/1.0 agent streaming without stream_options gets no usage chunk either', async () => {
+  const session = uniqueSession('http10-no-usage');
+  const { text } = await rawExchange(meter.proxyUrl, rawPost('/chat/completions', {
+    model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'old client' }],
+  }, [['X-Session-ID', session]], { version: '1.0' }));
+
+  assert.deepEqual(receivedStreamOptions(), { include_usage: true });
+  assert.match(text, /^HTTP\/1\.0 200/);
+  assert.match(text, /Echo: |"content":"/);
+  assert.doesNotMatch(text, /"choices":\[\]/, 'no usage-only chunk');
+  assert.match(text, /data: \[DONE\]/);
   assert.deepEqual(await sessionBlock(session), expectedBlock([standin.last().response.usage]));
 });
 

@@ -79,9 +79,9 @@ export async function waitForBytes(conn, done, timeoutMs = DEFAULT_TIMEOUT_MS) {
 }
 
 /** A POST request as raw text with a JSON body; extra headers are [name, value] pairs. */
-export function rawPost(path, json, extraHeaders = [], { close = true } = {}) {
+export function rawPost(path, json, extraHeaders = [], { close = true, version = '1.1' } = {}) {
   const body = Buffer.from(JSON.stringify(json));
-  const head = [`POST ${path} HTTP/1.1`, 'Host: tokenmeter', 'Content-Type: application/json',
+  const head = [`POST ${path} HTTP/${version}`, 'Host: tokenmeter', 'Content-Type: application/json',
     `Content-Length: ${body.length}`, ...(close ? ['Connection: close'] : []),
     ...extraHeaders.map(([name, value]) => `${name}: ${value}`)];
   return Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), body]);
