@@ -60,6 +60,14 @@ framing sniffed_framing(char first, framing declared) noexcept {
   return declared;
 }
 
+/// A subset count larger than its total (cache reads and writes above the prompt, reasoning
+/// above the completion): kept as reported, but not to be trusted silently.
+bool subsets_exceed_totals(const token_usage& usage) {
+  const std::uint64_t cache = usage.cached_prompt_tokens.value_or(0) + usage.cache_write_tokens.value_or(0);
+  return cache > usage.prompt_tokens.value_or(cache) ||
+         usage.reasoning_tokens.value_or(0) > usage.completion_tokens.value_or(usage.reasoning_tokens.value_or(0));
+}
+
 void add_note(std::string& notes, bool happened, std::string_view note) {
   if (!happened) {
     return;
@@ -238,6 +246,7 @@ struct usage_tap::impl {
     // Ollama leaves prompt_eval_count out when the prompt came from its cache: the prompt is
     // unknown, not zero, and the row says so.
     add_note(result.notes, result.usage.completion_tokens && !result.usage.prompt_tokens, "prompt_tokens_missing");
+    add_note(result.notes, subsets_exceed_totals(result.usage), "usage_inconsistent");
     add_note(result.notes, state.error_seen, "error_event");
     add_note(result.notes, over_cap, "body_over_cap");
     add_note(result.notes, decoder.failed(), "decode_failed");

@@ -262,6 +262,20 @@ TEST(UsageTap, OllamaWithoutPromptEvalCountLeavesThePromptUnknownAndNotesIt) {
   EXPECT_EQ(result.notes, "prompt_tokens_missing");
 }
 
+TEST(UsageTap, CachedTokensAbovePromptTokensAreKeptAndNotedInconsistent) {
+  const tap_result result = test::run_tap(api_schema::openai_chat, json, "",
+      {R"({"model":"m","choices":[],"usage":{"prompt_tokens":10,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":50}}})"});
+  EXPECT_EQ(result.usage, counts(10, 50, unset, 5, unset));
+  EXPECT_EQ(result.notes, "usage_inconsistent");
+}
+
+TEST(UsageTap, ReasoningAboveCompletionIsNotedInconsistent) {
+  const tap_result result = test::run_tap(api_schema::openai_chat, json, "",
+      {R"({"model":"m","choices":[],"usage":{"prompt_tokens":10,"completion_tokens":5,"completion_tokens_details":{"reasoning_tokens":50}}})"});
+  EXPECT_EQ(result.usage, counts(10, unset, unset, 5, 50));
+  EXPECT_EQ(result.notes, "usage_inconsistent");
+}
+
 TEST(UsageTap, DoneMarkerDoesNotCompleteAnAnthropicStream) {
   const tap_result result = test::run_tap(api_schema::anthropic_messages, sse, "", {"data: [DONE]\n\n"});
   EXPECT_FALSE(result.stream_complete);
