@@ -81,6 +81,10 @@ public:
       for (const auto& provider : providers) {
         parse_provider(provider.first.as<std::string>(), provider.second);
       }
+      // A truncated or emptied file would otherwise leave every exchange unpriced.
+      if (list_.models.empty()) {
+        errors_.add(providers, "the file prices no model: every `providers:` section needs a `models:` entry");
+      }
     }
     return finish();
   }

@@ -55,10 +55,15 @@ protected:
   }
 };
 
+/// The smallest valid table: one model, m.
+constexpr const char* one_model_yaml =
+    "providers:\n  p:\n    source: s\n    read_on: 2026-01-01\n    models:\n"
+    "      - {name: m, input: 1, cached_input: 1, cache_write: 0, output: 1}\n";
+
 TEST_F(PriceBookTest, TableHashIsTheSha256OfTheFileBytes) {
-  const price_source source = load_price_source(write("abc.yaml", "providers: {}\n"));
-  // sha256("providers: {}\n")
-  EXPECT_EQ(source.sha256, "71f126fdb588ade22462e2adde427ff4e7533d2fe672b7ca97aba8ab7863eabd");
+  const price_source source = load_price_source(write("abc.yaml", one_model_yaml));
+  // sha256sum of one_model_yaml's bytes
+  EXPECT_EQ(source.sha256, "0a3b436ab29294d8eb1f40ee26415c602b67e4de95aba8ad43bb80135ef09aad");
 }
 
 TEST_F(PriceBookTest, ResponseModelIsPricedFirst) {
@@ -163,10 +168,11 @@ TEST_F(PriceBookTest, SnapshotTakenBeforeAReloadStaysValid) {
   const std::string path = write("prices.yaml", table_yaml);
   price_book prices(load_price_source(path), "", {});
   const std::shared_ptr<const price_source> before = prices.source();
-  write("prices.yaml", "providers: {}\n");
+  write("prices.yaml", one_model_yaml);
   ASSERT_EQ(prices.reload(), std::nullopt);
   EXPECT_EQ(before->table->find("gpt-4o").value().input, 2'500'000);
-  EXPECT_EQ(prices.source()->table->size(), 0u);
+  EXPECT_EQ(prices.source()->table->size(), 1u);
+  EXPECT_EQ(prices.source()->table->find("gpt-4o"), std::nullopt);
 }
 
 } // namespace

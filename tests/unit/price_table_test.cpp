@@ -255,6 +255,10 @@ TEST(PriceTableLoadError, PricePerThousandOfACheapModelIsRejectedAsAUnitMixUp) {
               AllOf(HasSubstr("model 'm1'"), HasSubstr("'input'"), HasSubstr("per-1K")));
 }
 
+TEST(PriceTableLoadError, AFileThatPricesNoModelIsRejected) {
+  EXPECT_THAT(load_error("providers: {}\n"), HasSubstr("prices no model"));
+}
+
 TEST(PriceTableLoadError, PricePerBillionIsRejectedAsAUnitMixUp) {
   EXPECT_THAT(load_error(single_model_yaml(
                   "name: m1, input: 3000, cached_input: 0, cache_write: 0, output: 15")),
