@@ -1,5 +1,7 @@
 #include "attribution.hpp"
 
+#include "utf8.hpp"
+
 #include <simdjson.h>
 
 namespace tokenmeter {
@@ -35,22 +37,26 @@ void read_body_fields(const std::string& body, request_tags& tags, std::size_t m
 } // namespace
 
 std::string sanitize_tag(std::string_view value, std::size_t max_length) {
-  if (value.size() > max_length) {
-    value = value.substr(0, max_length);
-    // Drop a UTF-8 sequence the cut left incomplete: continuation bytes are 10xxxxxx.
-    std::size_t end = value.size();
-    std::size_t continuations = 0;
-    while (end > 0 && continuations < 3 && (static_cast<unsigned char>(value[end - 1]) & 0xC0) == 0x80)
-      --end, ++continuations;
-    if (end > 0) {
-      const auto lead = static_cast<unsigned char>(value[end - 1]);
-      const std::size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-      if (length > 1 && continuations + 1 < length) value = value.substr(0, end - 1);
+  const bool cut = value.size() > max_length;
+  if (cut) value = value.substr(0, max_length);
+  // Tags become log fields, CSV cells and Prometheus labels, which must be valid UTF-8 without
+  // control characters: each malformed byte and each control character becomes '?'.
+  std::string out;
+  out.reserve(value.size());
+  for (std::size_t i = 0; i < value.size();) {
+    const std::size_t length = utf8_sequence_length(value.substr(i));
+    // A character the cut left incomplete is dropped, never half kept.
+    if (length == std::string_view::npos && cut) break;
+    if (length == 0 || length == std::string_view::npos) {
+      out.push_back('?');
+      ++i;
+      continue;
     }
+    const auto c = static_cast<unsigned char>(value[i]);
+    if (length == 1 && (c < 0x20 || c == 0x7f)) out.push_back('?');
+    else out.append(value.substr(i, length));
+    i += length;
   }
-  std::string out(value);
-  for (auto& c : out)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
   return out;
 }
 

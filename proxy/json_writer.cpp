@@ -1,5 +1,7 @@
 #include "json_writer.hpp"
 
+#include "utf8.hpp"
+
 #include <array>
 #include <utility>
 
@@ -7,35 +9,6 @@ namespace tokenmeter {
 namespace {
 
 constexpr std::string_view replacement_character = "\\ufffd";
-
-/// Length of the well-formed UTF-8 sequence at the start of `text`, or 0 when it is
-/// not one (overlong forms, surrogates and code points past U+10FFFF included).
-std::size_t utf8_sequence_length(std::string_view text) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  const unsigned char lead = byte(0);
-  std::size_t length = 0;
-  unsigned char min_second = 0x80;
-  unsigned char max_second = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) min_second = 0xA0;
-    if (lead == 0xED) max_second = 0x9F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) min_second = 0x90;
-    if (lead == 0xF4) max_second = 0x8F;
-  } else {
-    return 0;
-  }
-  if (text.size() < length) return 0;
-  if (byte(1) < min_second || byte(1) > max_second) return 0;
-  for (std::size_t i = 2; i < length; ++i) {
-    if (byte(i) < 0x80 || byte(i) > 0xBF) return 0;
-  }
-  return length;
-}
 
 } // namespace
 
@@ -104,7 +77,7 @@ void json_writer::append_escaped(std::string_view text) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
       const std::size_t length = utf8_sequence_length(text.substr(i));
-      if (length == 0) {
+      if (length == 0 || length == std::string_view::npos) {
         out_ += replacement_character;
         ++i;
       } else {

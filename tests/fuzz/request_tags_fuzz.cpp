@@ -1,8 +1,9 @@
 // libFuzzer target for tag values (X-Session-ID, X-Node and the request model): whatever an
 // agent sends, sanitize_tag must give a value that is safe in logs, CSV and labels:
 //   - at most max_length bytes, no control character (each one became '?', in place);
-//   - a prefix of the input, cut by at most the 3 bytes of an incomplete UTF-8 sequence;
-//   - valid UTF-8 whenever the input was.
+//   - byte for byte the input, but for those '?' and one '?' for each byte that was not part of
+//     well-formed UTF-8; cut by at most the 3 bytes of an incomplete UTF-8 sequence;
+//   - always valid UTF-8.
 // Input: byte 0 picks max_length (1..256); the rest is the header value.
 
 #include "attribution.hpp"
@@ -58,9 +59,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (std::size_t i = 0; i < tag.size(); ++i) {
     const auto in = static_cast<unsigned char>(value[i]);
     const bool control = in < 0x20 || in == 0x7f;
-    require(tag[i] == (control ? '?' : value[i]));
+    if (control) require(tag[i] == '?');
+    else require(tag[i] == value[i] || (tag[i] == '?' && in >= 0x80));
   }
-  if (valid_utf8(value)) require(valid_utf8(tag));
+  require(valid_utf8(tag));
+  if (valid_utf8(value) && value.size() <= max_length) require(tag.size() == value.size());
 
   const std::string_view deployment = tokenmeter::azure_deployment(value);
   require(deployment.empty() || (deployment.data() >= value.data() && deployment.data() + deployment.size() <= value.data() + value.size()));

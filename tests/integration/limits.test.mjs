@@ -211,6 +211,22 @@ describe('tag values', () => {
   });
 });
 
+describe('tag values that are not UTF-8', () => {
+  test('a malformed UTF-8 byte in a tag is stored as ?, and /metrics stays valid UTF-8', async () => {
+    const session = `b${Math.random().toString(36).slice(2, 6)}`;
+    // latin1 sends each char as one byte: \xff and a lone \x80 are never valid UTF-8.
+    const { text } = await rawExchange(meter.proxyUrl, rawPost('/chat/completions', chatOfSize(120),
+      [['X-Session-ID', session], ['X-Node', 'n\xffx\x80']]));
+    assert.equal(statusOf(text), 200);
+
+    const [row] = await waitForRows(meter.adminUrl, session, 1);
+    assert.equal(row.node, 'n?x?');
+    const res = await request(`${meter.adminUrl}/metrics`);
+    assert.doesNotThrow(() => new TextDecoder('utf-8', { fatal: true }).decode(res.body), 'the scrape is not valid UTF-8');
+    assert.match(res.body.toString('utf8'), /node="n\?x\?"/);
+  });
+});
+
 describe('open connections', () => {
   const MAX_CONNECTIONS = 3;
   let capped;

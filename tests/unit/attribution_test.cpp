@@ -51,6 +51,24 @@ TEST(Attribution, NeverSplitsAUtf8SequenceWhenCutting) {
   EXPECT_EQ(sanitize_tag("a\xE4\xBD\xA0" "b", 4), "a\xE4\xBD\xA0");
 }
 
+TEST(Attribution, ReplacesEachMalformedUtf8ByteWithAQuestionMark) {
+  // A lone continuation byte, a byte never valid in UTF-8, and a lead byte without its continuation.
+  EXPECT_EQ(sanitize_tag("a\x80" "b\xFF" "c\xE4" "d", 256), "a?b?c?d");
+}
+
+TEST(Attribution, ReplacesOverlongAndSurrogateEncodings) {
+  // C0 AF is an overlong '/', ED A0 80 a UTF-16 surrogate: neither is valid UTF-8.
+  EXPECT_EQ(sanitize_tag("x\xC0\xAFy\xED\xA0\x80z", 256), "x??y???z");
+}
+
+TEST(Attribution, KeepsValidMultibyteCharacters) {
+  EXPECT_EQ(sanitize_tag("n\xC3\xA9-\xE2\x82\xAC-\xF0\x9F\x98\x80", 256), "n\xC3\xA9-\xE2\x82\xAC-\xF0\x9F\x98\x80");
+}
+
+TEST(Attribution, AnIncompleteCharacterAtTheEndOfAnUncutTagIsReplaced) {
+  EXPECT_EQ(sanitize_tag("ab\xE2\x82", 256), "ab??");
+}
+
 TEST(Attribution, UsesConfiguredHeaderNames) {
   config cfg;
   cfg.session_header = "X-Run";
