@@ -61,8 +61,8 @@ void set_count(raw_usage& usage, count_field field, od::value value) {
   if (od::json_type type; value.type().get(type) == simdjson::SUCCESS && type == od::json_type::null) {
     return;
   }
-  std::uint64_t count = 0;
-  if (value.get_uint64().get(count) != simdjson::SUCCESS || count > max_plausible_tokens) {
+  const std::optional<std::uint64_t> count = token_count(value);
+  if (!count) {
     usage.unreadable = true;
     return;
   }

@@ -36,11 +36,10 @@ bool read_count_at(od::document& document, const std::string& pointer, std::opti
     return true;
   }
   read.seen = true;
-  std::uint64_t count = 0;
-  if (value.get_uint64().get(count) != simdjson::SUCCESS || count > max_plausible_tokens) {
-    read.unreadable = true;
-  } else {
+  if (const std::optional<std::uint64_t> count = token_count(value)) {
     target = count;
+  } else {
+    read.unreadable = true;
   }
   return true;
 }

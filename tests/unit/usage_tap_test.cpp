@@ -402,6 +402,23 @@ TEST(UsageTapValidity, AnUnreadableCountMakesTheUsageMissingNotZero) {
   EXPECT_EQ(result.notes, "usage_unreadable");
 }
 
+TEST(UsageTapValidity, WholeNumbersWrittenAsFloatsAreCounts) {
+  usage_tap tap(api_schema::openai_chat, "application/json", "");
+  tap.feed(R"({"usage":{"prompt_tokens":10.0,"completion_tokens":5,"total_tokens":1.5e1}})");
+  const auto result = tap.finish();
+  EXPECT_EQ(result.source, usage_source::reported);
+  EXPECT_EQ(result.usage, counts(10, unset, unset, 5, unset));
+  EXPECT_EQ(result.notes, "");
+}
+
+TEST(UsageTapValidity, ACountBeyond64BitsMakesTheUsageMissing) {
+  usage_tap tap(api_schema::openai_chat, "application/json", "");
+  tap.feed(R"({"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":18446744073709551616}})");
+  const auto result = tap.finish();
+  EXPECT_EQ(result.source, usage_source::missing);
+  EXPECT_EQ(result.notes, "usage_unreadable");
+}
+
 TEST(UsageTapValidity, AFractionalCountMakesTheUsageMissing) {
   usage_tap tap(api_schema::openai_chat, "application/json", "");
   tap.feed(R"({"usage":{"prompt_tokens":10.5,"completion_tokens":3}})");
