@@ -23,7 +23,7 @@ std::uint64_t saturating_term(std::uint64_t tokens, std::int64_t rate) noexcept 
 
 } // namespace
 
-std::int64_t cost_pico_usd(const token_usage& usage, const model_rates& rates) noexcept {
+billed_tokens billed_tokens_of(const token_usage& usage) noexcept {
   const std::uint64_t prompt = usage.prompt_tokens.value_or(0);
   const std::uint64_t cached = usage.cached_prompt_tokens.value_or(0);
   const std::uint64_t written = usage.cache_write_tokens.value_or(0);
@@ -32,16 +32,19 @@ std::int64_t cost_pico_usd(const token_usage& usage, const model_rates& rates) n
   const std::uint64_t cache_total = cached > std::numeric_limits<std::uint64_t>::max() - written
                                         ? std::numeric_limits<std::uint64_t>::max()
                                         : cached + written;
-  const std::uint64_t uncached = prompt > cache_total ? prompt - cache_total : 0;
   const std::uint64_t written_1h = std::min(usage.cache_write_1h_tokens.value_or(0), written);
+  return {prompt > cache_total ? prompt - cache_total : 0, cached, written - written_1h, written_1h,
+          usage.completion_tokens.value_or(0)};
+}
 
-  // Reasoning tokens are a subset of completion_tokens, so they are never added again.
+std::int64_t cost_pico_usd(const token_usage& usage, const model_rates& rates) noexcept {
+  const billed_tokens billed = billed_tokens_of(usage);
   const std::uint64_t terms[] = {
-      saturating_term(uncached, rates.input),
-      saturating_term(cached, rates.cached_input),
-      saturating_term(written - written_1h, rates.cache_write),
-      saturating_term(written_1h, rates.cache_write_1h.value_or(rates.cache_write)),
-      saturating_term(usage.completion_tokens.value_or(0), rates.output),
+      saturating_term(billed.uncached_prompt, rates.input),
+      saturating_term(billed.cached_prompt, rates.cached_input),
+      saturating_term(billed.cache_write_5m, rates.cache_write),
+      saturating_term(billed.cache_write_1h, rates.cache_write_1h.value_or(rates.cache_write)),
+      saturating_term(billed.completion, rates.output),
   };
   std::uint64_t total = 0;
   for (const std::uint64_t term : terms) {

@@ -1,5 +1,6 @@
 #include "pricing_cli.hpp"
 
+#include "cost.hpp"
 #include "micro_usd.hpp"
 #include "price_book.hpp"
 
@@ -140,20 +141,18 @@ int quote(const std::vector<std::string>& args, const std::string& default_table
     return 1;
   }
   const model_rates& rates = quoted->applied.rates;
-  const std::uint64_t prompt = *usage.prompt_tokens;
-  const std::uint64_t cached = usage.cached_prompt_tokens.value_or(0);
-  const std::uint64_t written = usage.cache_write_tokens.value_or(0);
-  const std::uint64_t written_1h = std::min(usage.cache_write_1h_tokens.value_or(0), written);
-  const std::uint64_t uncached = prompt > cached + written ? prompt - cached - written : 0;
+  const billed_tokens billed = billed_tokens_of(usage);
   out << "model: " << model << "\n"
       << "matched: " << quoted->match.entry << " (" << quoted->match.rule << ")\n"
       << "tier: " << quoted->applied.tier << "\n"
       << "rates (USD per 1M tokens): " << rates_text(rates) << "\n"
-      << "uncached prompt " << uncached << " x " << usd(rates.input) << " + cached " << cached << " x "
-      << usd(rates.cached_input) << " + cache write " << written - written_1h << " x " << usd(rates.cache_write);
-  if (written_1h > 0)
-    out << " + 1h cache write " << written_1h << " x " << usd(rates.cache_write_1h.value_or(rates.cache_write));
-  out << " + completion " << *usage.completion_tokens << " x " << usd(rates.output)
+      << "uncached prompt " << billed.uncached_prompt << " x " << usd(rates.input) << " + cached "
+      << billed.cached_prompt << " x " << usd(rates.cached_input) << " + cache write " << billed.cache_write_5m << " x "
+      << usd(rates.cache_write);
+  if (billed.cache_write_1h > 0)
+    out << " + 1h cache write " << billed.cache_write_1h << " x "
+        << usd(rates.cache_write_1h.value_or(rates.cache_write));
+  out << " + completion " << billed.completion << " x " << usd(rates.output)
       << " (reasoning " << usage.reasoning_tokens.value_or(0) << " included)\n"
       << "cost: " << usd_from_pico(quoted->cost_pico_usd) << " USD (" << quoted->cost_pico_usd
       << " pico-USD)\n"
