@@ -124,7 +124,8 @@ void exchange::on_read_header(boost::system::error_code ec) {
     counted_open_stream_ = true;
     svc_.meters.stream_opened();
   }
-  buffer_ = std::make_unique<std::array<char, relay_buffer_size>>();
+  // Not zeroed: every byte relayed from it is one the parser wrote.
+  buffer_ = std::make_unique_for_overwrite<char[]>(relay_buffer_size);
 
   if (parser_->is_done()) return do_write_body({}, true);
   // Body bytes that came with the header leave with it, in one write to the agent; otherwise
@@ -152,8 +153,8 @@ void exchange::on_agent_gone(boost::system::error_code ec) {
 
 void exchange::do_read_body() {
   auto& body = parser_->get().body();
-  body.data = buffer_->data();
-  body.size = buffer_->size();
+  body.data = buffer_.get();
+  body.size = relay_buffer_size;
   auto timeout = std::chrono::duration_cast<clock::duration>(svc_.cfg.timeouts.idle);
   if (agent_gone_) timeout = std::min(timeout, drain_deadline_ - clock::now());
   upstream_->expires_after(timeout);
@@ -182,10 +183,10 @@ void exchange::on_read_body(boost::system::error_code ec) {
   // Under load one read brings several events: relay all that already arrived in one write
   // instead of one write each. Nothing waits for bytes that have not arrived.
   if (!ec) take_buffered_body();
-  const std::size_t n = ec ? 0 : buffer_->size() - parser_->get().body().size;
+  const std::size_t n = ec ? 0 : relay_buffer_size - parser_->get().body().size;
   if (n > 0) {
     if (!first_body_byte_) first_body_byte_ = clock::now();
-    tap_->feed(std::string_view(buffer_->data(), n));
+    tap_->feed(std::string_view(buffer_.get(), n));
   }
   if (agent_gone_) {
     drained_bytes_ += n;
@@ -203,7 +204,7 @@ void exchange::on_read_body(boost::system::error_code ec) {
     if (last) return finish(false);
     return do_read_body();
   }
-  std::string_view out(buffer_->data(), n);
+  std::string_view out(buffer_.get(), n);
   if (filter_) {
     filtered_.clear();
     filter_->feed(out, filtered_);

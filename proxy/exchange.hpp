@@ -10,7 +10,6 @@
 
 #include <boost/beast/http.hpp>
 
-#include <array>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -93,7 +92,7 @@ private:
   std::optional<usage_tap> tap_;
   std::optional<usage_chunk_filter> filter_; ///< only while hiding an injected usage chunk
   std::string filtered_;                     ///< what the filter lets through for the current piece
-  std::unique_ptr<std::array<char, relay_buffer_size>> buffer_;
+  std::unique_ptr<char[]> buffer_;
   std::optional<std::chrono::steady_clock::time_point> first_byte_;
   std::optional<std::chrono::steady_clock::time_point> first_body_byte_;
   bool counted_open_stream_ = false; ///< tokenmeter_open_streams was raised for this answer
