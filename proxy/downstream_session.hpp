@@ -17,7 +17,7 @@ namespace http = boost::beast::http;
 
 /// One agent connection: reads each request within its limits and deadlines, routes it,
 /// runs an exchange for it, and keeps the connection alive for the next one. It owns the
-/// upstream connection its exchanges reuse. All its work runs on its own strand.
+/// upstream connection its exchanges reuse. All its work runs on one I/O thread.
 class downstream_session : public std::enable_shared_from_this<downstream_session> {
 public:
   /// With `over_capacity` the connection answers its first request 503 and closes.

@@ -28,7 +28,7 @@ struct exchange_outcome {
 /// read the response header, then read and forward the body piece by piece over one
 /// fixed buffer, teeing each piece to the usage tap. The exchange is recorded before
 /// its last bytes are written, so /usage reflects it as soon as the agent has it.
-/// Lives on the agent connection's strand, like the streams it borrows.
+/// Runs on the agent connection's thread, like the streams it borrows.
 class exchange : public std::enable_shared_from_this<exchange> {
 public:
   using done_handler = std::function<void(exchange_outcome)>;

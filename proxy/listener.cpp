@@ -4,7 +4,6 @@
 #include "log.hpp"
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
 
 #include <charconv>
 
@@ -31,8 +30,8 @@ tcp::endpoint parse_listen_address(const std::string& text) {
   return {address, static_cast<unsigned short>(port)};
 }
 
-listener::listener(net::io_context& ioc, tcp::endpoint endpoint, session_factory factory)
-    : ioc_(ioc), acceptor_(net::make_strand(ioc)), backoff_(acceptor_.get_executor()), factory_(std::move(factory)) {
+listener::listener(io_context_pool& pool, tcp::endpoint endpoint, session_factory factory)
+    : pool_(pool), acceptor_(pool.primary()), backoff_(acceptor_.get_executor()), factory_(std::move(factory)) {
   boost::system::error_code ec;
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
@@ -56,7 +55,7 @@ void listener::stop() {
 }
 
 void listener::do_accept() {
-  acceptor_.async_accept(net::make_strand(ioc_), [self = shared_from_this()](boost::system::error_code ec,
+  acceptor_.async_accept(pool_.next(), [self = shared_from_this()](boost::system::error_code ec,
                                                                              tcp::socket socket) {
     if (ec == net::error::operation_aborted || !self->acceptor_.is_open()) return;
     if (ec) {

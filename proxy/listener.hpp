@@ -1,6 +1,7 @@
 #pragma once
 
-#include <boost/asio/io_context.hpp>
+#include "io_context_pool.hpp"
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -13,13 +14,14 @@ namespace tokenmeter {
 /// Parses "HOST:PORT", "[V6]:PORT" or "localhost:PORT" into an endpoint; throws config_error.
 boost::asio::ip::tcp::endpoint parse_listen_address(const std::string& text);
 
-/// Accepts connections and hands each socket, on a strand of its own, to a session factory.
+/// Accepts connections on the pool's primary context and hands each socket, on the pool's
+/// contexts in turn, to a session factory.
 class listener : public std::enable_shared_from_this<listener> {
 public:
   using session_factory = std::function<void(boost::asio::ip::tcp::socket&&)>;
 
   /// Binds and listens at once, so a busy port fails start-up with a clear message.
-  listener(boost::asio::io_context& ioc, boost::asio::ip::tcp::endpoint endpoint, session_factory factory);
+  listener(io_context_pool& pool, boost::asio::ip::tcp::endpoint endpoint, session_factory factory);
 
   boost::asio::ip::tcp::endpoint local_endpoint() const;
   void start();
@@ -29,7 +31,7 @@ public:
 private:
   void do_accept();
 
-  boost::asio::io_context& ioc_;
+  io_context_pool& pool_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer backoff_; ///< after a failed accept (out of descriptors), before the next
   session_factory factory_;

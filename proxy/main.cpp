@@ -1,6 +1,7 @@
 #include "admin_session.hpp"
 #include "config.hpp"
 #include "downstream_session.hpp"
+#include "io_context_pool.hpp"
 #include "ledger.hpp"
 #include "listener.hpp"
 #include "log.hpp"
@@ -23,7 +24,6 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
-#include <thread>
 
 namespace net = boost::asio;
 using namespace tokenmeter;
@@ -106,17 +106,18 @@ std::string to_string(const net::ip::tcp::endpoint& ep) {
 /// How long aborted exchanges get to record themselves before the I/O threads stop.
 constexpr std::chrono::seconds abort_grace{2};
 
-void drain(net::io_context& ioc, session_registry& sessions, net::signal_set& signals,
+void drain(io_context_pool& pool, session_registry& sessions, net::signal_set& signals,
            std::chrono::steady_clock::time_point deadline, std::shared_ptr<net::steady_timer> timer,
            bool aborted = false) {
   if (sessions.size() == 0) {
     signals.cancel();
+    pool.release();
     return;
   }
   const auto now = std::chrono::steady_clock::now();
   if (now >= deadline + abort_grace) {
     log_line(log_level::error, "shutdown_abandoned").kv("open_connections", static_cast<std::uint64_t>(sessions.size()));
-    ioc.stop();
+    pool.stop();
     return;
   }
   if (now >= deadline && !aborted) {
@@ -126,8 +127,8 @@ void drain(net::io_context& ioc, session_registry& sessions, net::signal_set& si
     aborted = true;
   }
   timer->expires_after(std::chrono::milliseconds(20));
-  timer->async_wait([&ioc, &sessions, &signals, deadline, timer, aborted](boost::system::error_code ec) {
-    if (!ec) drain(ioc, sessions, signals, deadline, timer, aborted);
+  timer->async_wait([&pool, &sessions, &signals, deadline, timer, aborted](boost::system::error_code ec) {
+    if (!ec) drain(pool, sessions, signals, deadline, timer, aborted);
   });
 }
 
@@ -160,12 +161,13 @@ int run(config cfg) {
   const auto proxy_tls = make_listener_tls(cfg.tls);
   services svc{cfg, routes, recorder, book, meters, sessions, proxy_tls.get()};
 
-  net::io_context ioc(static_cast<int>(cfg.threads));
-  auto proxy = std::make_shared<listener>(ioc, parse_listen_address(cfg.listen), [&svc](net::ip::tcp::socket&& s) {
+  io_context_pool pool(cfg.threads);
+  auto& ioc = pool.primary();
+  auto proxy = std::make_shared<listener>(pool, parse_listen_address(cfg.listen), [&svc](net::ip::tcp::socket&& s) {
     const bool over_capacity = svc.sessions.size() >= svc.cfg.max_connections;
     std::make_shared<downstream_session>(std::move(s), svc, over_capacity)->start();
   });
-  auto admin = std::make_shared<listener>(ioc, parse_listen_address(cfg.admin_listen), [&svc](net::ip::tcp::socket&& s) {
+  auto admin = std::make_shared<listener>(pool, parse_listen_address(cfg.admin_listen), [&svc](net::ip::tcp::socket&& s) {
     std::make_shared<admin_session>(std::move(s), svc)->start();
   });
   proxy->start();
@@ -190,15 +192,12 @@ int run(config cfg) {
     sessions.stop_all();
     // A second signal means now.
     signals.async_wait([&](boost::system::error_code ec2, int) {
-      if (!ec2) ioc.stop();
+      if (!ec2) pool.stop();
     });
-    drain(ioc, sessions, signals, std::chrono::steady_clock::now() + cfg.timeouts.shutdown_grace, drain_timer);
+    drain(pool, sessions, signals, std::chrono::steady_clock::now() + cfg.timeouts.shutdown_grace, drain_timer);
   });
 
-  std::vector<std::thread> threads;
-  for (unsigned i = 1; i < cfg.threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
-  ioc.run();
-  for (auto& t : threads) t.join();
+  pool.run();
 
   recorder.drain();
   book.close();

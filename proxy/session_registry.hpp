@@ -14,7 +14,7 @@ namespace tokenmeter {
 class session_registry {
 public:
   /// Called with false to stop gracefully, with true to abort at once. Must be safe to call
-  /// from any thread (it posts to the connection's strand).
+  /// from any thread (it posts to the connection's executor).
   using stopper = std::function<void(bool abort)>;
 
   /// Registers a connection; returns the key for remove().
@@ -26,7 +26,7 @@ public:
   void abort_all();
   std::size_t size() const;
 
-  /// Registers a connection object whose stop() and abort() must run on `executor`, its strand.
+  /// Registers a connection object whose stop() and abort() must run on `executor`, its own.
   template <class Session, class Executor>
   std::size_t add_session(const std::shared_ptr<Session>& session, Executor executor) {
     return add([weak = std::weak_ptr<Session>(session), executor](bool abort) {

@@ -17,7 +17,7 @@ namespace tokenmeter {
 namespace beast = boost::beast;
 
 /// One connection to an upstream, plain or TLS, kept open between exchanges of the
-/// agent connection that owns it. It lives on that connection's strand.
+/// agent connection that owns it. It lives on that connection's thread.
 class upstream_connection : public std::enable_shared_from_this<upstream_connection> {
 public:
   using connect_handler = std::function<void(boost::system::error_code, std::string_view failed_step)>;

@@ -32,7 +32,7 @@ struct tap_result {
 /// Reads a copy of the response body bytes that the relay forwards, in the pieces the
 /// relay happens to read them, and extracts the usage. It never alters or holds the
 /// relayed bytes: it keeps only a partial SSE line, a bounded copy of a JSON body and
-/// decoder state. One tap per response; not thread-safe (it lives on the session's strand).
+/// decoder state. One tap per response; not thread-safe (it lives on the session's thread).
 class usage_tap {
 public:
   /// content_type and content_encoding are the response's header values (may be empty).

@@ -48,7 +48,7 @@ inline constexpr std::optional<std::uint64_t> unset = std::nullopt;
 inline token_usage counts(std::optional<std::uint64_t> prompt, std::optional<std::uint64_t> cached,
                           std::optional<std::uint64_t> cache_write, std::optional<std::uint64_t> completion,
                           std::optional<std::uint64_t> reasoning) {
-  return token_usage{prompt, cached, cache_write, completion, reasoning};
+  return token_usage{prompt, cached, cache_write, completion, reasoning, std::nullopt};
 }
 
 /// Anthropic's counts, whose cache writes are broken down into five-minute and one-hour ones.

@@ -12,7 +12,9 @@
 namespace tokenmeter {
 namespace {
 
-constexpr std::optional<std::uint64_t> unset = std::nullopt;
+using test::counts;
+
+using test::unset;
 
 struct payload {
   std::string json;
@@ -34,12 +36,6 @@ token_usage usage_of(api_schema schema, const std::vector<payload>& payloads) {
 }
 
 token_usage chat_usage(const std::vector<payload>& payloads) { return usage_of(api_schema::openai_chat, payloads); }
-
-token_usage counts(std::optional<std::uint64_t> prompt, std::optional<std::uint64_t> cached,
-                   std::optional<std::uint64_t> cache_write, std::optional<std::uint64_t> completion,
-                   std::optional<std::uint64_t> reasoning) {
-  return token_usage{prompt, cached, cache_write, completion, reasoning};
-}
 
 payload_status extract_one(api_schema schema, const std::string& json, usage_state& state,
                            std::string_view event_type = {}) {
