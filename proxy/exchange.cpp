@@ -6,6 +6,7 @@
 #include "request_rewriter.hpp"
 
 #include <boost/asio/error.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 
 namespace tokenmeter {
@@ -57,9 +58,13 @@ void exchange::on_connect(boost::system::error_code ec, std::string_view step) {
 }
 
 void exchange::do_write_request() {
+  request_head_.clear();
+  append_head(request_.base(), request_head_);
+  const std::array buffers{boost::asio::buffer(request_head_), boost::asio::buffer(request_.body())};
   upstream_->expires_after(svc_.cfg.timeouts.write);
   upstream_->visit([&](auto& stream) {
-    http::async_write(stream, request_, [self = shared_from_this()](auto ec, auto) { self->on_write_request(ec); });
+    boost::asio::async_write(stream, buffers,
+                             [self = shared_from_this()](auto ec, auto) { self->on_write_request(ec); });
   });
 }
 
@@ -68,6 +73,7 @@ void exchange::on_write_request(boost::system::error_code ec) {
   // Kept until the exchange is recorded: the prompt is estimated from it if no usage comes.
   request_body_ = std::move(request_.body());
   request_.body().clear();
+  request_head_.clear();
   do_read_header();
 }
 
@@ -106,10 +112,8 @@ void exchange::on_read_header(boost::system::error_code ec) {
     else ctx_.agent_keep_alive = false;
   }
   response_.keep_alive(ctx_.agent_keep_alive);
-  response_.body().data = nullptr;
-  response_.body().size = 0;
-  response_.body().more = !parser_->is_done();
-  serializer_.emplace(response_);
+  chunked_ = response_.chunked();
+  append_head(response_.base(), response_head_);
 
   const auto& up = upstream_->endpoint();
   tap_.emplace(ctx_.schema, head[http::field::content_type], head[http::field::content_encoding],
@@ -131,11 +135,7 @@ void exchange::on_read_header(boost::system::error_code ec) {
   // Body bytes that came with the header leave with it, in one write to the agent; otherwise
   // the header goes out now, as it arrived, before any event of a stream.
   if (upstream_->buffer().size() > 0) return do_read_body();
-  agent_.expires_after(svc_.cfg.timeouts.write);
-  agent_.visit([&](auto& stream) {
-    http::async_write_header(stream, *serializer_,
-                             [self = shared_from_this()](auto ec, auto) { self->on_write_header(ec); });
-  });
+  write_to_agent({}, false, [self = shared_from_this()](auto ec, auto) { self->on_write_header(ec); });
 }
 
 void exchange::on_write_header(boost::system::error_code ec) {
@@ -215,21 +215,26 @@ void exchange::on_read_body(boost::system::error_code ec) {
   do_write_body(out, last);
 }
 
-void exchange::do_write_body(std::string_view piece, bool last) {
-  auto& body = response_.body();
-  body.data = piece.empty() ? nullptr : const_cast<char*>(piece.data());
-  body.size = piece.size();
-  body.more = !last;
-  if (last && !recorded_) record(parser_->get().result_int(), "");
+template <class Handler> void exchange::write_to_agent(std::string_view piece, bool last, Handler&& handler) {
+  // Unused slots stay empty buffers, which a gather write skips.
+  std::array<boost::asio::const_buffer, 5> buffers{};
+  std::size_t used = 0;
+  if (!head_sent_) buffers[used++] = boost::asio::buffer(response_head_);
+  head_sent_ = true;
+  if (chunked_ && !piece.empty()) buffers[used++] = boost::asio::buffer(make_chunk_size_line(piece.size(), chunk_line_));
+  buffers[used++] = boost::asio::buffer(piece);
+  if (chunked_ && !piece.empty()) buffers[used++] = boost::asio::buffer(chunk_end);
+  if (chunked_ && last) buffers[used++] = boost::asio::buffer(last_chunk);
   agent_.expires_after(svc_.cfg.timeouts.write);
-  agent_.visit([&](auto& stream) {
-    http::async_write(stream, *serializer_,
-                      [self = shared_from_this(), last](auto ec, auto) { self->on_write_body(ec, last); });
-  });
+  agent_.visit([&](auto& stream) { boost::asio::async_write(stream, buffers, std::forward<Handler>(handler)); });
+}
+
+void exchange::do_write_body(std::string_view piece, bool last) {
+  if (last && !recorded_) record(parser_->get().result_int(), "");
+  write_to_agent(piece, last, [self = shared_from_this(), last](auto ec, auto) { self->on_write_body(ec, last); });
 }
 
 void exchange::on_write_body(boost::system::error_code ec, bool last) {
-  if (ec == http::error::need_buffer) ec = {};
   if (ec) {
     if (last) return finish(false);
     on_agent_gone(ec);

@@ -7,6 +7,7 @@
 #include "upstream_connection.hpp"
 #include "usage_chunk_filter.hpp"
 #include "usage_tap.hpp"
+#include "wire_format.hpp"
 
 #include <boost/beast/http.hpp>
 
@@ -59,6 +60,8 @@ private:
   void do_read_header();
   void on_read_header(boost::system::error_code ec);
   void on_write_header(boost::system::error_code ec);
+  /// Writes, in one gather write, whatever is left of the head, then `piece` framed for the agent.
+  template <class Handler> void write_to_agent(std::string_view piece, bool last, Handler&& handler);
   void do_read_body();
   /// Moves body bytes the upstream buffer already holds into the relay buffer, no read.
   void take_buffered_body();
@@ -86,9 +89,13 @@ private:
 
   http::request<http::string_body> request_;
   std::string request_body_; ///< the body sent upstream, for an estimate if no usage arrives
+  std::string request_head_; ///< the serialized head of request_, sent with its body
   std::optional<http::response_parser<http::buffer_body>> parser_;
-  http::response<http::buffer_body> response_;
-  std::optional<http::response_serializer<http::buffer_body>> serializer_;
+  http::response<http::empty_body> response_; ///< the head the agent gets
+  std::string response_head_;                 ///< response_ serialized, until it is sent
+  bool head_sent_ = false;
+  bool chunked_ = false; ///< the agent's body is chunk-framed
+  chunk_size_line chunk_line_;
   std::optional<usage_tap> tap_;
   std::optional<usage_chunk_filter> filter_; ///< only while hiding an injected usage chunk
   std::string filtered_;                     ///< what the filter lets through for the current piece
