@@ -51,8 +51,7 @@ price_book::price_book(price_source table, std::string_view global_custom_yaml,
   }
 }
 
-std::optional<price_quote> price_book::quote(const price_query& query) const {
-  const std::shared_ptr<const price_source> table = source();
+std::optional<price_book::found_price> price_book::find(const price_source& table, const price_query& query) const {
   const auto upstream = upstreams_.find(query.upstream);
   const upstream_book* own = upstream == upstreams_.end() ? nullptr : &upstream->second;
 
@@ -80,26 +79,67 @@ std::optional<price_quote> price_book::quote(const price_query& query) const {
   const std::pair<const price_table*, std::string_view> lists[] = {
       {own ? own->custom.get() : nullptr, "upstream custom prices"},
       {global_custom_.get(), "custom prices"},
-      {table->table.get(), "price table"},
+      {table.table.get(), "price table"},
   };
   for (const auto& [list, list_name] : lists) {
     if (!list) {
       continue;
     }
-    for (const std::string& candidate : candidates) {
+    for (std::string& candidate : candidates) {
       if (auto found = list->match(candidate)) {
-        price_quote quoted;
-        quoted.applied = found->price.rates_for(query.usage, query.service_tier);
-        quoted.cost_pico_usd = cost_pico_usd(query.usage, quoted.applied.rates);
-        quoted.priced_name = candidate;
-        quoted.price_list = std::string(list_name);
-        quoted.table_sha256 = table->sha256;
-        quoted.match = std::move(*found);
-        return quoted;
+        return found_price{std::move(candidate), list_name, std::move(*found)};
       }
     }
   }
   return std::nullopt;
+}
+
+std::optional<price_quote> price_book::quote(const price_query& query) const {
+  const std::shared_ptr<const price_source> table = source();
+  auto found = find(*table, query);
+  if (!found) {
+    return std::nullopt;
+  }
+  price_quote quoted;
+  quoted.applied = found->match.price.rates_for(query.usage, query.service_tier);
+  quoted.cost_pico_usd = cost_pico_usd(query.usage, quoted.applied.rates);
+  quoted.priced_name = std::move(found->priced_name);
+  quoted.price_list = std::string(found->price_list);
+  quoted.table_sha256 = table->sha256;
+  quoted.match = std::move(found->match);
+  return quoted;
+}
+
+exchange_price price_book::price(const price_query& query) const {
+  std::string key;
+  key.reserve(query.upstream.size() + query.model.size() + query.request_model.size() + 2);
+  key.append(query.upstream).append(1, '\n').append(query.model).append(1, '\n').append(query.request_model);
+  std::shared_ptr<const price_source> table;
+  std::shared_ptr<const model_price> price;
+  bool known = false;
+  {
+    std::lock_guard lock(mutex_);
+    table = source_;
+    if (const auto at = remembered_.find(key); at != remembered_.end() && at->second.table == table) {
+      price = at->second.price;
+      known = true;
+    }
+  }
+  if (!known) {
+    if (auto found = find(*table, query)) {
+      price = std::make_shared<const model_price>(std::move(found->match.price));
+    }
+    std::lock_guard lock(mutex_);
+    if (remembered_.size() >= max_remembered) {
+      remembered_.clear();
+    }
+    remembered_.insert_or_assign(std::move(key), remembered_price{table, price});
+  }
+  exchange_price priced{std::move(table), std::nullopt};
+  if (price) {
+    priced.cost_pico_usd = cost_pico_usd(query.usage, price->rates_for(query.usage, query.service_tier).rates);
+  }
+  return priced;
 }
 
 std::shared_ptr<const price_source> price_book::source() const {
@@ -111,6 +151,8 @@ void price_book::replace(price_source table) {
   auto next = std::make_shared<const price_source>(std::move(table));
   std::lock_guard lock(mutex_);
   source_ = std::move(next);
+  // What the old table priced is found again in the new one.
+  remembered_.clear();
 }
 
 std::optional<std::string> price_book::reload() {

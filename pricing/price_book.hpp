@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 namespace tokenmeter {
 
@@ -50,6 +51,12 @@ struct price_quote {
   applied_rates applied;
 };
 
+/// What the request path needs of a price: the cost, and the table it was computed from.
+struct exchange_price {
+  std::shared_ptr<const price_source> table; ///< the table in force when it was priced
+  std::optional<std::int64_t> cost_pico_usd; ///< nullopt when no list knows the exchange's names
+};
+
 /// Every price in force: the reloadable table plus the config's custom prices and
 /// deployment maps. Thread-safe; readers take a snapshot of the table and price it
 /// without holding any lock.
@@ -66,6 +73,9 @@ public:
   /// model's deployment, the request model; each name first as "<upstream>/<name>",
   /// so that a host's own prices ("groq/...") win over the model maker's.
   std::optional<price_quote> quote(const price_query& query) const;
+  /// quote()'s cost alone, for every exchange: which price a (upstream, model, requested
+  /// model) gets is looked up once for as long as the table is in force, not per exchange.
+  exchange_price price(const price_query& query) const;
   /// The table in force now.
   std::shared_ptr<const price_source> source() const;
   /// Puts a new table in force for every later quote.
@@ -80,8 +90,25 @@ private:
     std::map<std::string, std::string> deployments;
   };
 
+  /// The price a query's names find, and where.
+  struct found_price {
+    std::string priced_name;
+    std::string_view price_list;
+    price_match match;
+  };
+  std::optional<found_price> find(const price_source& table, const price_query& query) const;
+
+  /// A remembered find(): the price (null when none) stays valid while `table` is held.
+  struct remembered_price {
+    std::shared_ptr<const price_source> table;
+    std::shared_ptr<const model_price> price;
+  };
+  /// Bounds the names remembered; model names come from upstreams, so they are not trusted.
+  static constexpr std::size_t max_remembered = 4096;
+
   mutable std::mutex mutex_;
   std::shared_ptr<const price_source> source_; ///< guarded by mutex_; the pointee is immutable
+  mutable std::unordered_map<std::string, remembered_price> remembered_; ///< guarded by mutex_
   std::shared_ptr<const price_table> global_custom_;
   std::map<std::string, upstream_book, std::less<>> upstreams_;
 };

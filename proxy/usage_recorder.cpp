@@ -24,7 +24,7 @@ void usage_recorder::record(exchange_record row, estimation_input input) {
   {
     std::unique_lock lock(queue_mutex_);
     if (queue_.size() < max_queued_estimates && !stopping_) {
-      queue_.push_back({std::move(row), std::move(input)});
+      queue_.push_back({std::move(row), std::move(input), {}});
       lock.unlock();
       queue_changed_.notify_all();
       return;
@@ -83,14 +83,13 @@ void usage_recorder::estimate_and_record(estimation_job job) {
 void usage_recorder::record(exchange_record row) {
   const price_query query{row.model, row.request_model, row.upstream, row.service_tier, row.usage};
   if (row.model.empty()) row.model = row.request_model;
-  std::optional<price_quote> quote;
-  if (row.usage.any()) quote = prices_.quote(query);
-  if (quote) {
-    row.cost_pico_usd = quote->cost_pico_usd;
-    row.pricing_sha256 = quote->table_sha256;
+  if (row.usage.any()) {
+    const exchange_price priced = prices_.price(query);
+    row.cost_pico_usd = priced.cost_pico_usd;
+    row.pricing_sha256 = priced.table->sha256;
+    if (!priced.cost_pico_usd) warn_unpriced_once(row.model);
   } else {
     row.pricing_sha256 = prices_.source()->sha256;
-    if (row.usage.any()) warn_unpriced_once(row.model);
   }
   metrics_.record(row);
   if (log_enabled(log_level::debug))

@@ -175,5 +175,56 @@ TEST_F(PriceBookTest, SnapshotTakenBeforeAReloadStaysValid) {
   EXPECT_EQ(prices.source()->table->find("gpt-4o"), std::nullopt);
 }
 
+TEST_F(PriceBookTest, ExchangePriceIsTheQuotesCost) {
+  const price_book prices = book("", {{"azure", {"", {{"prod-4o", "gpt-4o"}}}}, {"groq", {}}});
+  const price_query queries[] = {
+      {"gpt-4o-2024-11-20", "llama-3.3-70b", "", "", thousand_in_hundred_out()},
+      {"/models/llama-3.3-70b-awq", "llama-3.3-70b", "", "", thousand_in_hundred_out()},
+      {"", "prod-4o", "azure", "", thousand_in_hundred_out()},
+      {"llama-3.3-70b", "llama-3.3-70b", "groq", "", thousand_in_hundred_out()},
+  };
+  for (const price_query& query : queries) {
+    // Twice: the second one is answered from what the first one looked up.
+    for (int round = 0; round < 2; ++round) {
+      const exchange_price priced = prices.price(query);
+      EXPECT_EQ(priced.cost_pico_usd, prices.quote(query)->cost_pico_usd) << query.model << " round " << round;
+      EXPECT_EQ(priced.table, prices.source());
+    }
+  }
+}
+
+TEST_F(PriceBookTest, ExchangePriceCountsEachExchangesOwnTokens) {
+  const price_book prices = book();
+  token_usage small;
+  small.prompt_tokens = 10;
+  small.completion_tokens = 1;
+  EXPECT_EQ(prices.price({"gpt-4o", "gpt-4o", "", "", thousand_in_hundred_out()}).cost_pico_usd, 3'500'000'000);
+  // 10 x $2.50 + 1 x $10 per M.
+  EXPECT_EQ(prices.price({"gpt-4o", "gpt-4o", "", "", small}).cost_pico_usd, 35'000'000);
+}
+
+TEST_F(PriceBookTest, ExchangePriceOfAnUnknownModelIsUnsetAndNamesTheTableInForce) {
+  const price_book prices = book();
+  const exchange_price priced = prices.price({"mystery-model", "mystery-model", "", "", thousand_in_hundred_out()});
+  EXPECT_EQ(priced.cost_pico_usd, std::nullopt);
+  EXPECT_EQ(priced.table, prices.source());
+}
+
+TEST_F(PriceBookTest, ExchangePriceFollowsAReload) {
+  const std::string path = write("prices.yaml", table_yaml);
+  price_book prices(load_price_source(path), "", {});
+  const price_query query{"gpt-4o", "gpt-4o", "", "", thousand_in_hundred_out()};
+  ASSERT_EQ(prices.price(query).cost_pico_usd, 3'500'000'000);
+  std::string cheaper(table_yaml);
+  cheaper.replace(cheaper.find("input: 2.50"), 11, "input: 1.50");
+  write("prices.yaml", cheaper);
+  ASSERT_EQ(prices.reload(), std::nullopt);
+
+  const exchange_price priced = prices.price(query);
+  // 1000 x $1.50 + 100 x $10 per M.
+  EXPECT_EQ(priced.cost_pico_usd, 2'500'000'000);
+  EXPECT_EQ(priced.table->sha256, prices.source()->sha256);
+}
+
 } // namespace
 } // namespace tokenmeter
