@@ -192,8 +192,15 @@ struct ledger::impl {
 };
 
 ledger::impl::impl(const std::string& file_path, std::size_t bound) : path(file_path), queue_bound(bound) {
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-      SQLITE_OK) {
+  // SQLite's allocation statistics take a global lock on every malloc and free; nothing reads
+  // them. This must precede SQLite's initialisation, that is the first ledger, made before any
+  // writer thread runs; later calls fail harmlessly.
+  static std::once_flag no_memory_statistics;
+  std::call_once(no_memory_statistics, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+  // NOMUTEX: only the writer thread uses the connection (the constructor and stop() run while
+  // it does not), so SQLite need not lock it on every bind and step.
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
     fail_open(last_error());
   }
   sqlite3_busy_timeout(db, busy_timeout_ms);
