@@ -2,6 +2,8 @@
 
 #include "utf8.hpp"
 
+#include <algorithm>
+
 #include <simdjson.h>
 
 namespace tokenmeter {
@@ -39,6 +41,9 @@ void read_body_fields(const std::string& body, request_tags& tags, std::size_t m
 std::string sanitize_tag(std::string_view value, std::size_t max_length) {
   const bool cut = value.size() > max_length;
   if (cut) value = value.substr(0, max_length);
+  // Nearly every tag is printable ASCII, which needs no cleaning and no cut repair.
+  if (std::all_of(value.begin(), value.end(), [](unsigned char c) { return c >= 0x20 && c < 0x7f; }))
+    return std::string(value);
   // Tags become log fields, CSV cells and Prometheus labels, which must be valid UTF-8 without
   // control characters: each malformed byte and each control character becomes '?'.
   std::string out;

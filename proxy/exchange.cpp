@@ -59,6 +59,7 @@ void exchange::on_connect(boost::system::error_code ec, std::string_view step) {
 
 void exchange::do_write_request() {
   request_head_.clear();
+  request_head_.reserve(head_reserve);
   append_head(request_.base(), request_head_);
   const std::array buffers{boost::asio::buffer(request_head_), boost::asio::buffer(request_.body())};
   upstream_->expires_after(svc_.cfg.timeouts.write);
@@ -113,6 +114,7 @@ void exchange::on_read_header(boost::system::error_code ec) {
   }
   response_.keep_alive(ctx_.agent_keep_alive);
   chunked_ = response_.chunked();
+  response_head_.reserve(head_reserve);
   append_head(response_.base(), response_head_);
 
   const auto& up = upstream_->endpoint();

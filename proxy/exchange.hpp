@@ -78,6 +78,8 @@ private:
   void finish(bool keep_alive);
 
   static constexpr std::size_t relay_buffer_size = 16 * 1024;
+  /// Room for a typical serialized head in one allocation, instead of several as it grows.
+  static constexpr std::size_t head_reserve = 1024;
   /// Bounds the parse of already-buffered body elements (chunk headers, data) per relay step.
   static constexpr int max_buffered_elements = 256;
 
