@@ -421,11 +421,11 @@ usage_estimator::count usage_estimator::prompt_tokens(api_schema schema, std::st
 }
 
 usage_estimator::count usage_estimator::completion_tokens(api_schema schema,
-                                                          const std::vector<std::string_view>& payloads,
+                                                          const relayed_payloads& payloads,
                                                           vocabulary v, std::uint64_t& reasoning) const {
   completion_text text;
   std::string padded;
-  for (const std::string_view payload : payloads) collect_payload(schema, payload, text, padded);
+  payloads.for_each([&](std::string_view payload) { collect_payload(schema, payload, text, padded); });
   tally t{tokenizers_.find(v), {}};
   t.text(text.reasoning);
   reasoning = t.total.tokens;
@@ -438,7 +438,7 @@ usage_estimator::estimate usage_estimator::estimate_exchange(const estimation_in
   const vocabulary v = vocabulary_for(model);
   const count prompt = prompt_tokens(input.schema, input.request_body, v);
   std::uint64_t reasoning = 0;
-  const count completion = completion_tokens(input.schema, input.payloads.views(), v, reasoning);
+  const count completion = completion_tokens(input.schema, input.payloads, v, reasoning);
   estimate out;
   out.usage.prompt_tokens = prompt.tokens;
   out.usage.completion_tokens = completion.tokens;

@@ -57,7 +57,7 @@ public:
   /// Completion tokens of the response payloads (stream events or one JSON body): content,
   /// tool-call names and arguments, refusals, and visible reasoning; `reasoning` gets the
   /// reasoning part alone.
-  count completion_tokens(api_schema schema, const std::vector<std::string_view>& payloads, vocabulary v,
+  count completion_tokens(api_schema schema, const relayed_payloads& payloads, vocabulary v,
                           std::uint64_t& reasoning) const;
 
   /// The whole usage of an exchange: prompt, completion and visible reasoning, counted

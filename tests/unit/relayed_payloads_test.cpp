@@ -4,18 +4,26 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace tokenmeter {
 namespace {
 
-using views = std::vector<std::string_view>;
+using payload_list = std::vector<std::string>;
+
+payload_list all(const relayed_payloads& kept) {
+  payload_list out;
+  kept.for_each([&](std::string_view payload) { out.emplace_back(payload); });
+  return out;
+}
 
 TEST(RelayedPayloads, KeepsEachPayloadInOrder) {
   relayed_payloads kept;
   kept.add("{\"a\":1}");
   kept.add("");
   kept.add("{\"b\":\n2}");
-  EXPECT_EQ(kept.views(), (views{"{\"a\":1}", "{\"b\":\n2}"}));
+  EXPECT_EQ(all(kept), (payload_list{"{\"a\":1}", "{\"b\":\n2}"}));
+  EXPECT_EQ(kept.size(), 2u);
   EXPECT_FALSE(kept.truncated());
 }
 
@@ -25,9 +33,33 @@ TEST(RelayedPayloads, DropsWhatExceedsTheBoundAndSaysSo) {
   kept.add(big);
   kept.add("abc");
   kept.add("ab");
-  EXPECT_EQ(kept.views().size(), 2u);
-  EXPECT_EQ(kept.views()[1], "ab");
+  const payload_list payloads = all(kept);
+  ASSERT_EQ(payloads.size(), 2u);
+  EXPECT_EQ(payloads[0], big);
+  EXPECT_EQ(payloads[1], "ab");
   EXPECT_TRUE(kept.truncated());
+}
+
+TEST(RelayedPayloads, RebuildsPayloadsThatOverlapTheOneBefore) {
+  // Repeats, prefixes, extensions and runs of one byte, where prefix and suffix could overlap.
+  const payload_list sent{"aaaa", "aaaa", "aa", "aaaaaa", "abca", "aca", "x", "abcabc", "abc", "cabcab", "bca"};
+  relayed_payloads kept;
+  for (const auto& payload : sent) kept.add(payload);
+  EXPECT_EQ(all(kept), sent);
+}
+
+TEST(RelayedPayloads, ASimilarEventCostsOnlyWhatDiffersFromTheOneBefore) {
+  const std::string before = R"({"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o",)"
+                             R"("choices":[{"index":0,"delta":{"content":")";
+  const std::string after = R"("},"finish_reason":null}]})";
+  relayed_payloads kept;
+  kept.add(before + "Hello" + after);
+  const std::size_t first = kept.kept_bytes();
+  kept.add(before + " world" + after);
+  // The 6 new bytes and one step (four 32-bit numbers); the last payload is kept whole in
+  // place of the first.
+  EXPECT_EQ(kept.kept_bytes() - first, 6u + 16u + 1u);
+  EXPECT_EQ(all(kept), (payload_list{before + "Hello" + after, before + " world" + after}));
 }
 
 TEST(UsageTapPayloads, KeepsStreamEventDataButNotTheDoneMarker) {
@@ -36,21 +68,21 @@ TEST(UsageTapPayloads, KeepsStreamEventDataButNotTheDoneMarker) {
   tap.feed("NE]\n\n");
   const tap_result result = tap.finish();
   EXPECT_EQ(result.source, usage_source::missing);
-  EXPECT_EQ(result.payloads.views(), (views{"{\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}"}));
-  EXPECT_TRUE(tap.finish().payloads.views().empty());
+  EXPECT_EQ(all(result.payloads), (payload_list{"{\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}"}));
+  EXPECT_EQ(tap.finish().payloads.size(), 0u);
 }
 
 TEST(UsageTapPayloads, KeepsAWholeJsonBody) {
   usage_tap tap(api_schema::openai_chat, "application/json", "", nullptr, true);
   tap.feed("{\"choices\":[{\"message\":");
   tap.feed("{\"content\":\"Hi\"}}]}");
-  EXPECT_EQ(tap.finish().payloads.views(), (views{"{\"choices\":[{\"message\":{\"content\":\"Hi\"}}]}"}));
+  EXPECT_EQ(all(tap.finish().payloads), (payload_list{"{\"choices\":[{\"message\":{\"content\":\"Hi\"}}]}"}));
 }
 
 TEST(UsageTapPayloads, KeepsNothingUnlessAsked) {
   usage_tap tap(api_schema::openai_chat, "application/json", "");
   tap.feed("{\"choices\":[]}");
-  EXPECT_TRUE(tap.finish().payloads.views().empty());
+  EXPECT_EQ(tap.finish().payloads.size(), 0u);
 }
 
 TEST(UsageTapPayloads, MarksABodyThatIsNotJsonUnreadable) {

@@ -13,7 +13,9 @@ protected:
     return estimator.prompt_tokens(schema, body, vocabulary::o200k);
   }
   std::uint64_t completion(api_schema schema, std::vector<std::string_view> payloads, std::uint64_t& reasoning) const {
-    return estimator.completion_tokens(schema, payloads, vocabulary::o200k, reasoning).tokens;
+    relayed_payloads kept;
+    for (const std::string_view payload : payloads) kept.add(payload);
+    return estimator.completion_tokens(schema, kept, vocabulary::o200k, reasoning).tokens;
   }
 
   tokenizer_set none;
