@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,23 @@ TEST(RelayedPayloads, DropsWhatExceedsTheBoundAndSaysSo) {
 TEST(RelayedPayloads, RebuildsPayloadsThatOverlapTheOneBefore) {
   // Repeats, prefixes, extensions and runs of one byte, where prefix and suffix could overlap.
   const payload_list sent{"aaaa", "aaaa", "aa", "aaaaaa", "abca", "aca", "x", "abcabc", "abc", "cabcab", "bca"};
+  relayed_payloads kept;
+  for (const auto& payload : sent) kept.add(payload);
+  EXPECT_EQ(all(kept), sent);
+}
+
+TEST(RelayedPayloads, RebuildsLongPayloadsThatDifferAnywhere) {
+  // Payloads longer than the 8-byte words compared at once, from a two-letter alphabet so that
+  // neighbours share prefixes and suffixes of every length; a fixed generator keeps it repeatable.
+  std::uint32_t state = 12345;
+  const auto next = [&state] { return state = state * 1103515245u + 12345u; };
+  payload_list sent;
+  for (int i = 0; i < 500; ++i) {
+    std::string payload = i == 0 ? std::string(40, 'a') : sent.back();
+    payload.resize((next() >> 8) % 48 + 1, 'a');
+    payload[(next() >> 8) % payload.size()] = (next() >> 8) % 2 ? 'a' : 'b';
+    sent.push_back(payload);
+  }
   relayed_payloads kept;
   for (const auto& payload : sent) kept.add(payload);
   EXPECT_EQ(all(kept), sent);
