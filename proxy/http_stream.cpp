@@ -19,8 +19,8 @@ http_stream::http_stream(boost::asio::ip::tcp::socket&& socket, boost::asio::ssl
 http_stream::http_stream(boost::asio::any_io_executor executor, boost::asio::ssl::context* tls)
     : stream_(make_stream(std::move(executor), tls)) {}
 
-beast::tcp_stream& http_stream::tcp() noexcept {
-  return visit([](auto& stream) -> beast::tcp_stream& { return beast::get_lowest_layer(stream); });
+deadline_socket& http_stream::tcp() noexcept {
+  return visit([](auto& stream) -> deadline_socket& { return beast::get_lowest_layer(stream); });
 }
 
 void http_stream::close() noexcept {

@@ -1,9 +1,10 @@
 #pragma once
 
+#include "deadline_socket.hpp"
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <chrono>
@@ -17,8 +18,8 @@ namespace beast = boost::beast;
 /// templates on the stream type, so callers reach the concrete stream through visit().
 class http_stream {
 public:
-  using plain_stream = beast::tcp_stream;
-  using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+  using plain_stream = deadline_socket;
+  using tls_stream = beast::ssl_stream<deadline_socket>;
 
   /// An accepted connection; TLS when `tls` is not null.
   http_stream(boost::asio::ip::tcp::socket&& socket, boost::asio::ssl::context* tls);
@@ -31,7 +32,7 @@ public:
   /// The TLS layer, or null for a plain stream.
   tls_stream* tls() noexcept { return std::get_if<tls_stream>(&stream_); }
   /// The TCP layer under any TLS.
-  beast::tcp_stream& tcp() noexcept;
+  deadline_socket& tcp() noexcept;
   boost::asio::any_io_executor get_executor() { return tcp().get_executor(); }
 
   void expires_after(std::chrono::steady_clock::duration timeout) { tcp().expires_after(timeout); }
