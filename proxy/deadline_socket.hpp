@@ -53,32 +53,22 @@ public:
   void cancel();
 
   template <class MutableBuffers, class Handler> auto async_read_some(const MutableBuffers& buffers, Handler&& handler) {
-    return boost::asio::async_initiate<Handler, void(boost::system::error_code, std::size_t)>(
-        [this](auto handler, const MutableBuffers& buffers) {
-          started();
-          state_->socket.async_read_some(buffers, completion<decltype(handler)>(state_, std::move(handler)));
-        },
-        handler, buffers);
+    return initiate<void(boost::system::error_code, std::size_t)>(
+        [](auto& socket, const MutableBuffers& b, auto done) { socket.async_read_some(b, std::move(done)); },
+        std::forward<Handler>(handler), buffers);
   }
 
   template <class ConstBuffers, class Handler> auto async_write_some(const ConstBuffers& buffers, Handler&& handler) {
-    return boost::asio::async_initiate<Handler, void(boost::system::error_code, std::size_t)>(
-        [this](auto handler, const ConstBuffers& buffers) {
-          started();
-          state_->socket.async_write_some(buffers, completion<decltype(handler)>(state_, std::move(handler)));
-        },
-        handler, buffers);
+    return initiate<void(boost::system::error_code, std::size_t)>(
+        [](auto& socket, const ConstBuffers& b, auto done) { socket.async_write_some(b, std::move(done)); },
+        std::forward<Handler>(handler), buffers);
   }
 
   /// Connects to the first endpoint that accepts, within the deadline.
   template <class Endpoints, class Handler> auto async_connect(const Endpoints& endpoints, Handler&& handler) {
-    using endpoint = typename Endpoints::endpoint_type;
-    return boost::asio::async_initiate<Handler, void(boost::system::error_code, endpoint)>(
-        [this](auto handler, const Endpoints& endpoints) {
-          started();
-          boost::asio::async_connect(state_->socket, endpoints, completion<decltype(handler)>(state_, std::move(handler)));
-        },
-        handler, endpoints);
+    return initiate<void(boost::system::error_code, typename Endpoints::endpoint_type)>(
+        [](auto& socket, const Endpoints& e, auto done) { boost::asio::async_connect(socket, e, std::move(done)); },
+        std::forward<Handler>(handler), endpoints);
   }
 
 private:
@@ -119,6 +109,17 @@ private:
     std::shared_ptr<state> state_;
     Handler handler_;
   };
+
+  /// Starts `operation(socket, argument, handler)` as one of this socket's timed operations.
+  template <class Signature, class Operation, class Handler, class Argument>
+  auto initiate(Operation operation, Handler&& handler, const Argument& argument) {
+    return boost::asio::async_initiate<Handler, Signature>(
+        [this, operation](auto handler, const Argument& argument) {
+          started();
+          operation(state_->socket, argument, completion<decltype(handler)>(state_, std::move(handler)));
+        },
+        handler, argument);
+  }
 
   void started();
   static boost::system::error_code finished(state& s, boost::system::error_code ec) noexcept;
