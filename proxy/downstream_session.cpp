@@ -6,7 +6,6 @@
 #include "log.hpp"
 #include "request_rewriter.hpp"
 #include "stream_options_injector.hpp"
-#include "upstream_pool.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -132,15 +131,13 @@ void downstream_session::start_exchange() {
   ctx.agent_version = req.version();
   ctx.head_request = req.method() == http::verb::head;
 
-  auto& pool = upstream_pool::of(stream_.get_executor());
-  if (upstream_ && &upstream_->endpoint() != chosen.upstream) {
-    pool.give(std::move(upstream_));
-  } else if (upstream_ && !upstream_->reusable()) {
+  if (!upstream_ || &upstream_->endpoint() != chosen.upstream) {
+    if (upstream_) upstream_->close();
+    upstream_ = std::make_shared<upstream_connection>(stream_.get_executor(), *chosen.upstream);
+  } else if (!upstream_->reusable()) {
     upstream_->close();
-    upstream_ = nullptr;
+    upstream_ = std::make_shared<upstream_connection>(stream_.get_executor(), *chosen.upstream);
   }
-  if (!upstream_) upstream_ = pool.take(*chosen.upstream);
-  if (!upstream_) upstream_ = std::make_shared<upstream_connection>(stream_.get_executor(), *chosen.upstream);
 
   // An agent that streams without asking for usage would go unmetered: ask for it, and hide
   // from the agent the one chunk it did not ask for.
@@ -195,11 +192,7 @@ void downstream_session::stop() {
 
 void downstream_session::close() {
   stream_.close();
-  if (!upstream_) return;
-  // Between exchanges the upstream connection is clean and another agent connection can use it.
-  if (busy_) upstream_->close();
-  else upstream_pool::of(stream_.get_executor()).give(std::move(upstream_));
-  upstream_ = nullptr;
+  if (upstream_) upstream_->close();
 }
 
 void downstream_session::abort() {

@@ -322,9 +322,7 @@ void exchange::finish(bool keep_alive) {
   if (counted_open_stream_) svc_.meters.stream_closed();
   counted_open_stream_ = false;
   if (!recorded_) record(parser_ ? parser_->get().result_int() : 0, "incomplete");
-  // The upstream connection outlives the agent's when its answer was read to the end: the
-  // agent connection hands it to the next one.
-  if (!parser_ || !parser_->is_done() || !parser_->keep_alive()) upstream_->close();
+  if (!keep_alive || !parser_ || !parser_->is_done() || !parser_->keep_alive()) upstream_->close();
   auto done = std::move(done_);
   if (done) done(exchange_outcome{keep_alive});
 }
