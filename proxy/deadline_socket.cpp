@@ -24,7 +24,7 @@ deadline_socket::~deadline_socket() {
 
 void deadline_socket::expires_at(clock::time_point deadline) {
   state_->deadline = deadline;
-  if (state_->pending > 0 && (!state_->waiting || deadline < state_->wakes_at)) arm(state_);
+  if (state_->pending > 0) arm_if_late(state_);
 }
 
 void deadline_socket::cancel() {
@@ -34,14 +34,17 @@ void deadline_socket::cancel() {
 
 void deadline_socket::started() {
   ++state_->pending;
-  if (state_->deadline != clock::time_point::max() && (!state_->waiting || state_->deadline < state_->wakes_at))
-    arm(state_);
+  arm_if_late(state_);
 }
 
 boost::system::error_code deadline_socket::finished(state& s, boost::system::error_code ec) noexcept {
   --s.pending;
   if (ec && s.timed_out) return boost::beast::error::timeout;
   return ec;
+}
+
+void deadline_socket::arm_if_late(const std::shared_ptr<state>& s) {
+  if (s->deadline != clock::time_point::max() && (!s->waiting || s->deadline < s->wakes_at)) arm(s);
 }
 
 void deadline_socket::arm(const std::shared_ptr<state>& s) {

@@ -123,6 +123,8 @@ private:
 
   void started();
   static boost::system::error_code finished(state& s, boost::system::error_code ec) noexcept;
+  /// Arms the timer unless it already wakes by the deadline (or there is none).
+  static void arm_if_late(const std::shared_ptr<state>& s);
   /// Makes the timer wake at the deadline or a tick from now, whichever is sooner.
   static void arm(const std::shared_ptr<state>& s);
   static void on_timer(const std::shared_ptr<state>& s, boost::system::error_code ec);

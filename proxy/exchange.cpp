@@ -58,7 +58,6 @@ void exchange::on_connect(boost::system::error_code ec, std::string_view step) {
 }
 
 void exchange::do_write_request() {
-  request_head_.clear();
   request_head_.reserve(head_reserve);
   append_head(request_.base(), request_head_);
   const std::array buffers{boost::asio::buffer(request_head_), boost::asio::buffer(request_.body())};
@@ -74,7 +73,6 @@ void exchange::on_write_request(boost::system::error_code ec) {
   // Kept until the exchange is recorded: the prompt is estimated from it if no usage comes.
   request_body_ = std::move(request_.body());
   request_.body().clear();
-  request_head_.clear();
   do_read_header();
 }
 
